@@ -1,0 +1,293 @@
+"""Credentials and the `httpx.Auth` that applies them to every request.
+
+Accepted credentials:
+
+- a key as ``str`` (or ``SecretStr``-like object with ``get_secret_value()``), or any object with a
+  ``.key`` attribute such as ``azure.core.credentials.AzureKeyCredential``: sent as
+  ``Authorization: Bearer <key>``, and also as ``api-key`` on Azure OpenAI style hosts. The key is
+  read on every request, so ``AzureKeyCredential.update()`` takes effect at once for both headers
+  (the reference SDK keeps the old ``api-key``);
+- a caller-given header: `HeaderCredential` or a string ``"api-key: <KEY>"`` (seed 000);
+- an Entra ID token credential: any object with ``get_token(*scopes)`` (sync) or an async one
+  (``azure.identity.aio``). Tokens are cached until five minutes before they expire, and never
+  sent over plain ``http://`` except to a loopback host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import threading
+import time
+from collections.abc import AsyncGenerator, Generator
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from .endpoints import Endpoint
+from .errors import ConfigurationError
+
+__all__ = [
+    "AzureAuth",
+    "HeaderCredential",
+    "KeyCredential",
+    "StaticKeyCredential",
+    "TokenCredentialLike",
+    "make_auth",
+]
+
+_REFRESH_MARGIN_SECONDS = 300.0
+_HEADER_FORM = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_-]*):\s+(?P<value>\S.*)$")
+
+
+@runtime_checkable
+class KeyCredential(Protocol):
+    """Anything with a ``key`` attribute (``AzureKeyCredential`` is one)."""
+
+    @property
+    def key(self) -> str:
+        """The current key."""
+        ...
+
+
+@runtime_checkable
+class TokenCredentialLike(Protocol):
+    """Anything with ``get_token(*scopes)`` returning an object with ``token`` and ``expires_on``."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        """Return an access token for the scopes."""
+        ...
+
+
+class StaticKeyCredential:
+    """A fixed key. Its ``repr`` never shows the key."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    @property
+    def key(self) -> str:
+        """The key."""
+        return self._key
+
+    def __repr__(self) -> str:
+        return "StaticKeyCredential(key='**********')"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StaticKeyCredential, (self._key,))
+
+
+class HeaderCredential:
+    """A key sent in a header of the caller's choice, e.g. ``api-key: <KEY>``.
+
+    Args:
+        name: The header name.
+        value: The header value (the secret).
+    """
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: str) -> None:
+        if not name or not value:
+            raise ConfigurationError("HeaderCredential needs a header name and a value.")
+        self.name = name
+        self.value = value
+
+    @classmethod
+    def parse(cls, text: str) -> HeaderCredential | None:
+        """Parse ``"Header-Name: value"``; None when the text is not of that form."""
+        match = _HEADER_FORM.match(text.strip())
+        if not match:
+            return None
+        return cls(match["name"], match["value"].strip())
+
+    def __repr__(self) -> str:
+        return f"HeaderCredential(name={self.name!r}, value='**********')"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (HeaderCredential, (self.name, self.value))
+
+
+def _secret_value(obj: Any) -> str | None:
+    getter = getattr(obj, "get_secret_value", None)
+    if callable(getter):
+        value = getter()
+        return value if isinstance(value, str) else None
+    return None
+
+
+class AzureAuth(httpx.Auth):
+    """Adds the credential's headers to each request; fetches and caches Entra ID tokens.
+
+    Args:
+        credential: A key, key credential, header credential or token credential (or None).
+        endpoint: The parsed endpoint (for the scope, the ``api-key`` rule and the https rule).
+        scopes: Token scopes; default the endpoint kind's scope.
+    """
+
+    requires_request_body = False
+    requires_response_body = False
+
+    def __init__(
+        self,
+        credential: Any,
+        endpoint: Endpoint,
+        scopes: list[str] | None = None,
+    ) -> None:
+        self._credential = credential
+        self._endpoint = endpoint
+        self._scopes = list(scopes) if scopes else [endpoint.token_scope]
+        self._token: str | None = None
+        self._expires_on = 0.0
+        self._lock = threading.Lock()
+        self._alock: asyncio.Lock | None = None
+        self._is_token = not isinstance(credential, (StaticKeyCredential, HeaderCredential)) and (
+            callable(getattr(credential, "get_token", None))
+        )
+        self._is_async_token = self._is_token and inspect.iscoroutinefunction(
+            credential.get_token
+        )
+        if self._is_token and endpoint.scheme != "https" and not endpoint.is_loopback:
+            raise ConfigurationError(
+                f"Refusing to send an Entra ID bearer token over plain http to {endpoint.host!r}: "
+                "use an https endpoint (tokens go over http only to a loopback host)."
+            )
+
+    @property
+    def scopes(self) -> list[str]:
+        """The token scopes in use."""
+        return list(self._scopes)
+
+    @property
+    def is_async_token(self) -> bool:
+        """True when the credential's ``get_token`` is a coroutine function."""
+        return self._is_async_token
+
+    def __repr__(self) -> str:
+        return f"AzureAuth(credential={type(self._credential).__name__}, scopes={self._scopes})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: getattr(self, k) for k in self.__dict__}
+        state["_lock"] = None
+        state["_alock"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._alock = None
+
+    def _token_fresh(self) -> bool:
+        return self._token is not None and time.time() < self._expires_on - _REFRESH_MARGIN_SECONDS
+
+    def _store(self, access_token: Any) -> str:
+        token = getattr(access_token, "token", None)
+        if not isinstance(token, str):
+            raise ConfigurationError(
+                "The token credential's get_token() returned no '.token' string."
+            )
+        self._token = token
+        self._expires_on = float(getattr(access_token, "expires_on", 0) or 0)
+        return token
+
+    def _sync_token(self) -> str:
+        with self._lock:
+            if not self._token_fresh():
+                self._store(self._credential.get_token(*self._scopes))
+            assert self._token is not None
+            return self._token
+
+    async def _async_token(self) -> str:
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        async with self._alock:
+            if not self._token_fresh():
+                result = self._credential.get_token(*self._scopes)
+                if inspect.isawaitable(result):
+                    result = await result
+                self._store(result)
+            assert self._token is not None
+            return self._token
+
+    def _apply_key(self, request: httpx.Request) -> None:
+        cred = self._credential
+        if cred is None:
+            return
+        if isinstance(cred, HeaderCredential):
+            request.headers[cred.name] = cred.value
+            return
+        key = cred.key
+        request.headers["Authorization"] = "Bearer " + key
+        if self._endpoint.sends_api_key_header:
+            request.headers["api-key"] = key
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Apply the credential (sync)."""
+        if self._is_token:
+            if self._is_async_token:
+                raise ConfigurationError(
+                    "An async token credential (azure.identity.aio) cannot be used for a sync "
+                    "call: pass a sync credential (azure.identity), or use the async methods."
+                )
+            request.headers["Authorization"] = "Bearer " + self._sync_token()
+        else:
+            self._apply_key(request)
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Apply the credential (async); a sync token credential is called in a thread."""
+        if self._is_token:
+            if self._is_async_token:
+                token = await self._async_token()
+            elif self._token_fresh():
+                token = self._token  # type: ignore[assignment]
+            else:
+                token = await asyncio.to_thread(self._sync_token)
+            request.headers["Authorization"] = "Bearer " + token
+        else:
+            self._apply_key(request)
+        yield request
+
+
+def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = None) -> AzureAuth:
+    """Normalise a user's credential into an `AzureAuth`.
+
+    Args:
+        credential: ``str`` key, ``"Header: value"`` string, SecretStr, key credential,
+            `HeaderCredential`, token credential, or None (only for loopback endpoints).
+        endpoint: The parsed endpoint.
+        scopes: Token scopes overriding the endpoint's default.
+
+    Raises:
+        ConfigurationError: No credential for a remote endpoint, or an object of an unknown kind.
+    """
+    cred: Any = credential
+    secret = _secret_value(cred)
+    if secret is not None:
+        cred = secret
+    if isinstance(cred, str):
+        if not cred.strip():
+            cred = None
+        else:
+            cred = HeaderCredential.parse(cred) or StaticKeyCredential(cred.strip())
+    if cred is None:
+        if not endpoint.is_loopback:
+            raise ConfigurationError(
+                "No credential given: pass credential=<key or token credential> or set "
+                "AZURE_INFERENCE_CREDENTIAL."
+            )
+    elif not (
+        isinstance(cred, (StaticKeyCredential, HeaderCredential))
+        or callable(getattr(cred, "get_token", None))
+        or isinstance(getattr(cred, "key", None), str)
+    ):
+        raise ConfigurationError(
+            f"Unsupported credential of type {type(cred).__name__}: pass a key (str), an "
+            "AzureKeyCredential, a HeaderCredential, or a token credential with get_token()."
+        )
+    return AzureAuth(cred, endpoint, scopes)

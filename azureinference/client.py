@@ -1,0 +1,755 @@
+"""`Client` and `AsyncClient`: the only place that does I/O.
+
+Both share `_BaseClient`, which holds the connection settings (endpoint, auth, retries, headers),
+builds every request and decides every fallback; `Client._send` and `AsyncClient._send` are the
+two short send loops. What an endpoint turns out not to support (``json_schema``, base64
+embeddings, ``input_type``, ``stream_options``) is learned once and kept in `Capabilities`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import platform
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from . import __version__
+from .auth import AzureAuth, make_auth
+from .endpoints import Endpoint, EndpointKind, parse_endpoint
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    BadRequestError,
+    ConfigurationError,
+    MalformedResponseError,
+    NotFoundError,
+    UnsupportedParameterError,
+    error_from_response,
+)
+from .requests import (
+    PreparedRequest,
+    build_chat_request,
+    build_embeddings_request,
+    build_image_embeddings_request,
+    build_info_request,
+)
+from .responses import parse_chat_completion, parse_embeddings, parse_model_info
+from .retry import RetryPolicy
+from .streaming import AsyncChatStream, ChatStream
+from .types import (
+    ChatCompletion,
+    CompletionUsage,
+    EmbeddingItem,
+    EmbeddingsResult,
+    ModelInfo,
+    decode_base64_embedding,
+)
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Capabilities", "Client"]
+
+log = logging.getLogger("azureinference")
+
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_EMBED_BATCH_SIZE = 256
+ENV_ENDPOINT = "AZURE_INFERENCE_ENDPOINT"
+ENV_CREDENTIAL = "AZURE_INFERENCE_CREDENTIAL"
+
+_USER_AGENT = (
+    f"azureinference-python/{__version__} httpx/{httpx.__version__} "
+    f"Python/{platform.python_version()}"
+)
+_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
+_UNSET: Any = object()
+_T = TypeVar("_T")
+
+# Kinds that speak the OpenAI chat format, where stream usage needs stream_options.
+_STREAM_OPTIONS_KINDS = frozenset(
+    {
+        EndpointKind.AZURE_OPENAI,
+        EndpointKind.OPENAI_V1,
+        EndpointKind.GITHUB,
+        EndpointKind.OPENAI_COMPATIBLE,
+    }
+)
+
+
+@dataclass
+class Capabilities:
+    """What the endpoint accepts, learned at run time. None means "not known yet: try it".
+
+    Attributes:
+        json_schema: ``response_format`` of type ``json_schema``.
+        base64_embeddings: ``encoding_format: base64`` for embeddings.
+        input_type: ``input_type`` for embeddings.
+        stream_options: ``stream_options: {"include_usage": true}`` on streamed chat.
+    """
+
+    json_schema: bool | None = None
+    base64_embeddings: bool | None = None
+    input_type: bool | None = None
+    stream_options: bool | None = None
+
+
+def _refuses(err: APIStatusError, param: str) -> bool:
+    """True when a 400/422 answer names ``param`` as the refused parameter."""
+    if not isinstance(err, (UnsupportedParameterError, BadRequestError)):
+        return False
+    if err.param and param in err.param:
+        return True
+    return param in (err.service_message or "")
+
+
+def _merge_embeddings(results: list[EmbeddingsResult], model: str | None) -> EmbeddingsResult:
+    items: list[EmbeddingItem] = []
+    prompt = total = 0
+    for result in results:
+        for item in sorted(result.data or [], key=lambda d: d.index):
+            vector = item.embedding
+            if isinstance(vector, str):
+                vector = decode_base64_embedding(vector)
+            items.append(EmbeddingItem(index=len(items), embedding=vector))
+        if result.usage is not None:
+            prompt += result.usage.prompt_tokens
+            total += result.usage.total_tokens
+    first = results[0] if results else None
+    return EmbeddingsResult(
+        id=first.id if first else None,
+        object="list",
+        model=(first.model if first else None) or model,
+        data=items,
+        usage=CompletionUsage(prompt_tokens=prompt, total_tokens=total),
+    )
+
+
+class _BaseClient:
+    """Connection settings and every decision that does not need I/O."""
+
+    def __init__(
+        self,
+        endpoint: str | Endpoint | None = None,
+        credential: Any = None,
+        *,
+        model: str | None = None,
+        api_version: str | None = None,
+        credential_scopes: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        user_agent: str | None = None,
+        extra_parameters: str | None = None,
+        embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE,
+        httpx_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        if endpoint is None:
+            endpoint = os.environ.get(ENV_ENDPOINT)
+        if credential is None:
+            credential = os.environ.get(ENV_CREDENTIAL)
+        if isinstance(endpoint, Endpoint):
+            self.endpoint = endpoint
+        else:
+            self.endpoint = parse_endpoint(
+                endpoint,  # type: ignore[arg-type]
+                api_version=api_version,
+                token_scope=credential_scopes[0] if credential_scopes else None,
+            )
+        if max_retries < 0:
+            raise ConfigurationError(f"max_retries must be >= 0, not {max_retries}.")
+        if embed_batch_size <= 0:
+            raise ConfigurationError(f"embed_batch_size must be > 0, not {embed_batch_size}.")
+        self._auth: AzureAuth = make_auth(
+            credential, self.endpoint, list(credential_scopes) if credential_scopes else None
+        )
+        self.model = model
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.timeout = timeout
+        self.extra_parameters = extra_parameters
+        self.embed_batch_size = embed_batch_size
+        self.capabilities = Capabilities()
+        self._headers = {"User-Agent": f"{user_agent} {_USER_AGENT}" if user_agent else _USER_AGENT}
+        if headers:
+            self._headers.update(headers)
+        self._httpx_kwargs = dict(httpx_kwargs or {})
+        self._model_info: dict[str | None, ModelInfo | None] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(endpoint={self.endpoint.base_url!r}, "
+            f"kind={self.endpoint.kind.value!r}, model={self.model!r})"
+        )
+
+    @property
+    def auth(self) -> AzureAuth:
+        """The auth applied to each request."""
+        return self._auth
+
+    def _timeout(self) -> httpx.Timeout:
+        if isinstance(self.timeout, httpx.Timeout):
+            return self.timeout
+        if self.timeout is None:
+            return httpx.Timeout(None)
+        return httpx.Timeout(self.timeout, connect=min(10.0, self.timeout))
+
+    # ---- request building (pure) ----
+
+    def _chat_request(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        stream: bool,
+        stream_usage: bool | None,
+        params: dict[str, Any],
+    ) -> PreparedRequest:
+        if params.get("model") is None and self.model is not None:
+            params["model"] = self.model
+        params.setdefault("extra_parameters", self.extra_parameters)
+        if stream:
+            params["stream"] = True
+            if params.get("stream_options") is None and self._wants_stream_options(stream_usage):
+                params["stream_options"] = {"include_usage": True}
+        return build_chat_request(self.endpoint, messages, **params)
+
+    def _wants_stream_options(self, stream_usage: bool | None) -> bool:
+        if stream_usage is False or self.capabilities.stream_options is False:
+            return False
+        return stream_usage is True or self.endpoint.kind in _STREAM_OPTIONS_KINDS
+
+    def _embeddings_request(
+        self, batch: Sequence[Any], images: bool, params: dict[str, Any]
+    ) -> PreparedRequest:
+        p = dict(params)
+        if p.get("model") is None and self.model is not None:
+            p["model"] = self.model
+        p.setdefault("extra_parameters", self.extra_parameters)
+        if p.get("encoding_format") is None and self.capabilities.base64_embeddings is not False:
+            p["encoding_format"] = "base64"
+        if p.get("input_type") is not None and self.capabilities.input_type is False:
+            p["input_type"] = None
+        if images:
+            return build_image_embeddings_request(self.endpoint, batch, **p)
+        return build_embeddings_request(self.endpoint, batch, **p)
+
+    def _learn_chat(self, err: APIStatusError, params: dict[str, Any]) -> bool:
+        """Record what a refusal teaches; True when the request should be rebuilt and resent."""
+        if "stream_options" in params and _refuses(err, "stream_options"):
+            self.capabilities.stream_options = False
+            params.pop("stream_options")
+            return True
+        rf = params.get("response_format")
+        if isinstance(rf, Mapping) and rf.get("type") == "json_schema":
+            if _refuses(err, "response_format") or _refuses(err, "json_schema"):
+                self.capabilities.json_schema = False
+        return False
+
+    def _learn_embeddings(self, err: APIStatusError, params: dict[str, Any]) -> bool:
+        if (
+            params.get("encoding_format") is None
+            and self.capabilities.base64_embeddings is not False
+            and (_refuses(err, "encoding_format") or _refuses(err, "base64"))
+        ):
+            self.capabilities.base64_embeddings = False
+            return True
+        if (
+            params.get("input_type") is not None
+            and self.capabilities.input_type is not False
+            and _refuses(err, "input_type")
+        ):
+            self.capabilities.input_type = False
+            return True
+        return False
+
+    def _batches(self, input: Sequence[_T], batch_size: int | None) -> list[Sequence[_T]]:
+        size = batch_size or self.embed_batch_size
+        if isinstance(input, str):
+            raise ConfigurationError("input must be a list of texts, not one str.")
+        return [input[i : i + size] for i in range(0, len(input), size)]
+
+    def _request_headers(self, req: PreparedRequest) -> dict[str, str]:
+        headers = dict(req.headers)
+        headers["x-ms-client-request-id"] = str(uuid.uuid4())
+        return headers
+
+    def _retry_delay(self, attempt: int, response: httpx.Response) -> float | None:
+        if not self.retry_policy.should_retry_status(response.status_code):
+            return None
+        delay = self.retry_policy.delay(attempt, response.headers)
+        if delay is not None:
+            log.debug(
+                "Retrying %s after status %d in %.2fs (attempt %d of %d)",
+                _path(response.request.url),
+                response.status_code,
+                delay,
+                attempt + 1,
+                self.retry_policy.max_retries,
+            )
+        return delay
+
+    def _connection_delay(self, attempt: int, exc: Exception) -> float | None:
+        if not self.retry_policy.should_retry_exception(exc):
+            return None
+        delay = self.retry_policy.delay(attempt)
+        if delay is not None:
+            log.debug("Retrying after %s in %.2fs", type(exc).__name__, delay)
+        return delay
+
+    def _model_info_request(self, model: str | None) -> PreparedRequest | None:
+        if not self.endpoint.has_info_route:
+            return None
+        return build_info_request(self.endpoint, model=model or self.model)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("_http", "_http_lock", "_loop_clients"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_transport()
+
+    def _init_transport(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _path(url: httpx.URL) -> str:
+    # The query is left out of logs: a gateway may carry a key in it.
+    return f"{url.scheme}://{url.host}{url.path}"
+
+
+def _transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError:
+    where = _path(httpx.URL(req.url))
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"The request to {where} timed out ({type(exc).__name__}).")
+    return APIConnectionError(f"Could not reach {where}: {type(exc).__name__}: {exc}")
+
+
+def _check_stream_status(response: httpx.Response, content: bytes) -> None:
+    if response.status_code >= 300:
+        raise error_from_response(response.status_code, response.headers, content)
+    ctype = response.headers.get("content-type", "")
+    if "json" in ctype and "event-stream" not in ctype:
+        # An error with status 200 (an envelope's code, an "error" object) raises here...
+        parse_chat_completion(response.status_code, response.headers, content)
+        # ...and a service that ignored stream=true is named as such.
+        raise MalformedResponseError(
+            "A streamed answer was expected (text/event-stream) but the service answered "
+            f"{ctype!r}: {content[:300].decode('utf-8', 'replace')!r}",
+            status_code=response.status_code,
+            body=content[:300].decode("utf-8", "replace"),
+        )
+
+
+class Client(_BaseClient):
+    """A sync client for chat, embeddings and ``/info``.
+
+    Args:
+        endpoint: Any endpoint form (see `parse_endpoint`); default ``AZURE_INFERENCE_ENDPOINT``.
+        credential: A key, ``"Header: value"``, key credential, `HeaderCredential` or token
+            credential; default ``AZURE_INFERENCE_CREDENTIAL``.
+        model: The default model (sent as ``model``, or the deployment on Azure OpenAI).
+        api_version: The api-version to send.
+        credential_scopes: Entra ID scopes; default the endpoint kind's scope.
+        headers: Headers sent on every request.
+        timeout: Seconds (or an ``httpx.Timeout``).
+        max_retries: Retries on 408/429/5xx and connection errors.
+        user_agent: A prefix for the User-Agent.
+        extra_parameters: The ``extra-parameters`` mode when extras are sent.
+        embed_batch_size: Inputs per embeddings request.
+        httpx_kwargs: Passed to ``httpx.Client`` (``verify``, ``proxy``, ``transport``...).
+
+    Raises:
+        ConfigurationError: A bad endpoint or credential.
+    """
+
+    def __init__(self, endpoint: str | Endpoint | None = None, credential: Any = None, **kw: Any):
+        super().__init__(endpoint, credential, **kw)
+        self._init_transport()
+
+    def _init_transport(self) -> None:
+        self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """The pooled ``httpx.Client`` (created on first use)."""
+        http = self._http
+        if http is None or http.is_closed:
+            with self._http_lock:
+                http = self._http
+                if http is None or http.is_closed:
+                    http = self._http = httpx.Client(
+                        headers=self._headers, limits=_LIMITS, **self._httpx_kwargs
+                    )
+        return http
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, req: PreparedRequest) -> httpx.Response:
+        http = self.http
+        request = http.build_request(
+            req.method, req.url, headers=self._request_headers(req), content=req.content,
+            timeout=self._timeout(),
+        )  # fmt: skip
+        attempt = 0
+        while True:
+            try:
+                response = http.send(request, auth=self._auth, stream=req.stream)
+            except httpx.TransportError as exc:
+                delay = self._connection_delay(attempt, exc)
+                if delay is None:
+                    raise _transport_error(exc, req) from exc
+            else:
+                delay = self._retry_delay(attempt, response)
+                if delay is None:
+                    return response
+                response.close()
+            time.sleep(delay)
+            attempt += 1
+
+    def _request(self, req: PreparedRequest) -> tuple[int, httpx.Headers, bytes]:
+        response = self._send(req)
+        return response.status_code, response.headers, response.content
+
+    def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        **params: Any,
+    ) -> ChatCompletion:
+        """Get a chat completion.
+
+        Args:
+            messages: Wire messages.
+            **params: Chat parameters (see `build_chat_body`), ``model_extras``,
+                ``extra_parameters`` and ``headers``.
+
+        Raises:
+            ConfigurationError: Bad parameters.
+            APIStatusError: The service refused (subclass by status).
+            APIConnectionError: The service could not be reached.
+            MalformedResponseError: The answer is not the API's JSON.
+        """
+        while True:
+            req = self._chat_request(messages, False, None, params)
+            try:
+                return parse_chat_completion(*self._request(req))
+            except APIStatusError as err:
+                if not self._learn_chat(err, params):
+                    raise
+
+    def stream(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream_usage: bool | None = None,
+        **params: Any,
+    ) -> ChatStream:
+        """Start a streamed chat completion; iterate the returned `ChatStream`.
+
+        Args:
+            messages: Wire messages.
+            stream_usage: Ask for token usage at the end (``stream_options``); default: on for
+                OpenAI-style endpoints, where it is needed.
+            **params: As for `complete`.
+
+        Raises:
+            As `complete`; iterating raises `IncompleteStreamError` for a stream cut short.
+        """
+        while True:
+            req = self._chat_request(messages, True, stream_usage, params)
+            response = self._send(req)
+            if response.status_code < 300 and "json" not in response.headers.get(
+                "content-type", ""
+            ):
+                return ChatStream(response)
+            content = response.read()
+            response.close()
+            try:
+                _check_stream_status(response, content)
+            except APIStatusError as err:
+                if not self._learn_chat(err, params):
+                    raise
+
+    def embed(
+        self,
+        input: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        **params: Any,
+    ) -> EmbeddingsResult:
+        """Embed texts, in batches, asking for base64 and decoding it (floats where refused).
+
+        Args:
+            input: The texts.
+            batch_size: Inputs per request; default ``embed_batch_size``.
+            **params: ``model``, ``dimensions``, ``input_type``, ``encoding_format``,
+                ``model_extras``, ``extra_parameters``, ``headers``.
+
+        Raises:
+            As `complete`.
+        """
+        return self._embed(input, batch_size, False, params)
+
+    def embed_images(
+        self,
+        input: Sequence[Mapping[str, str]],
+        *,
+        batch_size: int | None = None,
+        **params: Any,
+    ) -> EmbeddingsResult:
+        """Embed images (``{"image": <data URL>, "text"?}``) through ``/images/embeddings``.
+
+        Raises:
+            As `complete`.
+        """
+        return self._embed(input, batch_size, True, params)
+
+    def _embed(
+        self, input: Sequence[Any], batch_size: int | None, images: bool, params: dict[str, Any]
+    ) -> EmbeddingsResult:
+        results = []
+        for batch in self._batches(input, batch_size):
+            while True:
+                req = self._embeddings_request(batch, images, params)
+                try:
+                    results.append(parse_embeddings(*self._request(req)))
+                    break
+                except APIStatusError as err:
+                    if not self._learn_embeddings(err, params):
+                        raise
+        return _merge_embeddings(results, params.get("model") or self.model)
+
+    def get_model_info(self, model: str | None = None) -> ModelInfo | None:
+        """Return what ``/info`` says (fetched once, cached); None where there is no ``/info``.
+
+        Raises:
+            AuthenticationError: The credential was refused.
+        """
+        key = model or self.model
+        if key in self._model_info:
+            return self._model_info[key]
+        info: ModelInfo | None = None
+        req = self._model_info_request(model)
+        if req is not None:
+            try:
+                info = parse_model_info(*self._request(req))
+            except (NotFoundError, MalformedResponseError, UnsupportedParameterError):
+                info = None
+            except APIStatusError as err:
+                if err.status_code not in (400, 405):
+                    raise
+        self._model_info[key] = info
+        return info
+
+
+class _LoopClients:
+    """One ``httpx.AsyncClient`` per event loop, closed when that loop shuts down.
+
+    An ``httpx.AsyncClient`` cannot outlive its loop, and users call ``asyncio.run`` more than
+    once. Each client is paired with an async generator started in its loop: ``asyncio.run``
+    closes async generators before it closes the loop, and closing ours closes the client.
+    """
+
+    def __init__(self) -> None:
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Any]
+        ] = weakref.WeakKeyDictionary()
+
+    async def get(self, make: Any) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        entry = self._clients.get(loop)
+        if entry is not None and not entry[0].is_closed:
+            return entry[0]
+        client: httpx.AsyncClient = make()
+        closer = _close_on_loop_shutdown(client)
+        await closer.__anext__()
+        self._clients[loop] = (client, closer)
+        return client
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        entry = self._clients.pop(loop, None)
+        if entry is not None:
+            await entry[1].aclose()
+
+
+async def _close_on_loop_shutdown(client: httpx.AsyncClient) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+class AsyncClient(_BaseClient):
+    """The async form of `Client`, with the same arguments and methods (awaitable)."""
+
+    def __init__(self, endpoint: str | Endpoint | None = None, credential: Any = None, **kw: Any):
+        super().__init__(endpoint, credential, **kw)
+        self._init_transport()
+
+    def _init_transport(self) -> None:
+        self._loop_clients = _LoopClients()
+
+    def _make_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(headers=self._headers, limits=_LIMITS, **self._httpx_kwargs)
+
+    async def http(self) -> httpx.AsyncClient:
+        """The pooled ``httpx.AsyncClient`` of the running loop."""
+        return await self._loop_clients.get(self._make_http)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections of the running loop."""
+        await self._loop_clients.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, req: PreparedRequest) -> httpx.Response:
+        http = await self.http()
+        request = http.build_request(
+            req.method, req.url, headers=self._request_headers(req), content=req.content,
+            timeout=self._timeout(),
+        )  # fmt: skip
+        attempt = 0
+        while True:
+            try:
+                response = await http.send(request, auth=self._auth, stream=req.stream)
+            except httpx.TransportError as exc:
+                delay = self._connection_delay(attempt, exc)
+                if delay is None:
+                    raise _transport_error(exc, req) from exc
+            else:
+                delay = self._retry_delay(attempt, response)
+                if delay is None:
+                    return response
+                await response.aclose()
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def _request(self, req: PreparedRequest) -> tuple[int, httpx.Headers, bytes]:
+        response = await self._send(req)
+        return response.status_code, response.headers, response.content
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        **params: Any,
+    ) -> ChatCompletion:
+        """Get a chat completion (see `Client.complete`)."""
+        while True:
+            req = self._chat_request(messages, False, None, params)
+            try:
+                return parse_chat_completion(*await self._request(req))
+            except APIStatusError as err:
+                if not self._learn_chat(err, params):
+                    raise
+
+    async def stream(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        stream_usage: bool | None = None,
+        **params: Any,
+    ) -> AsyncChatStream:
+        """Start a streamed chat completion (see `Client.stream`)."""
+        while True:
+            req = self._chat_request(messages, True, stream_usage, params)
+            response = await self._send(req)
+            if response.status_code < 300 and "json" not in response.headers.get(
+                "content-type", ""
+            ):
+                return AsyncChatStream(response)
+            content = await response.aread()
+            await response.aclose()
+            try:
+                _check_stream_status(response, content)
+            except APIStatusError as err:
+                if not self._learn_chat(err, params):
+                    raise
+
+    async def embed(
+        self,
+        input: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        **params: Any,
+    ) -> EmbeddingsResult:
+        """Embed texts (see `Client.embed`); batches go out concurrently, up to four at once."""
+        return await self._embed(input, batch_size, False, params)
+
+    async def embed_images(
+        self,
+        input: Sequence[Mapping[str, str]],
+        *,
+        batch_size: int | None = None,
+        **params: Any,
+    ) -> EmbeddingsResult:
+        """Embed images (see `Client.embed_images`)."""
+        return await self._embed(input, batch_size, True, params)
+
+    async def _embed(
+        self, input: Sequence[Any], batch_size: int | None, images: bool, params: dict[str, Any]
+    ) -> EmbeddingsResult:
+        batches = self._batches(input, batch_size)
+        if not batches:
+            return _merge_embeddings([], params.get("model") or self.model)
+        # The first batch goes alone, so what it teaches (base64, input_type) serves the rest.
+        first = await self._embed_batch(batches[0], images, params)
+        gate = asyncio.Semaphore(4)
+
+        async def one(batch: Sequence[Any]) -> EmbeddingsResult:
+            async with gate:
+                return await self._embed_batch(batch, images, params)
+
+        rest = await asyncio.gather(*(one(b) for b in batches[1:]))
+        return _merge_embeddings([first, *rest], params.get("model") or self.model)
+
+    async def _embed_batch(
+        self, batch: Sequence[Any], images: bool, params: dict[str, Any]
+    ) -> EmbeddingsResult:
+        while True:
+            req = self._embeddings_request(batch, images, params)
+            try:
+                return parse_embeddings(*await self._request(req))
+            except APIStatusError as err:
+                if not self._learn_embeddings(err, params):
+                    raise
+
+    async def get_model_info(self, model: str | None = None) -> ModelInfo | None:
+        """Return what ``/info`` says (see `Client.get_model_info`)."""
+        key = model or self.model
+        if key in self._model_info:
+            return self._model_info[key]
+        info: ModelInfo | None = None
+        req = self._model_info_request(model)
+        if req is not None:
+            try:
+                info = parse_model_info(*await self._request(req))
+            except (NotFoundError, MalformedResponseError, UnsupportedParameterError):
+                info = None
+            except APIStatusError as err:
+                if err.status_code not in (400, 405):
+                    raise
+        self._model_info[key] = info
+        return info

@@ -1,0 +1,252 @@
+"""Endpoint forms copied from a portal, turned into one `Endpoint`: kind, routes, api-version, scope.
+
+Accepted forms (a trailing ``/chat/completions``, ``/embeddings`` or ``/images/embeddings`` is a
+"target URI" and is cut off; an ``api-version`` query is kept):
+
+| form | kind |
+| --- | --- |
+| ``https://<name>.<region>.models.ai.azure.com`` (serverless) | ``serverless`` |
+| ``https://<name>.<region>.inference.ai.azure.com`` / ``.inference.ml.azure.com`` (managed) | ``serverless`` |
+| ``https://<res>.services.ai.azure.com/models`` (or any host + ``/models``) | ``ai_services`` |
+| ``https://<res>.openai.azure.com/openai/deployments/<dep>`` (any host) | ``azure_openai`` |
+| ``https://<res>.openai.azure.com`` (deployment = the model name) | ``azure_openai`` |
+| ``https://<res>.openai.azure.com/openai/v1``, ``.../openai/v1`` on any host | ``openai_v1`` |
+| ``https://models.inference.ai.azure.com``, ``https://models.github.ai/inference`` | ``github`` |
+| anything else (an OpenAI-compatible base URL) | ``openai_compatible`` |
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_AZURE_OPENAI_API_VERSION",
+    "Endpoint",
+    "EndpointKind",
+    "is_loopback_host",
+    "parse_endpoint",
+]
+
+DEFAULT_API_VERSION = "2024-05-01-preview"
+"""The Model Inference api-version sent when none is given (the reference SDK's default)."""
+
+DEFAULT_AZURE_OPENAI_API_VERSION = "2024-10-21"
+"""The api-version sent to Azure OpenAI ``/openai/deployments`` routes when none is given."""
+
+_TARGET_SUFFIXES = ("/chat/completions", "/images/embeddings", "/embeddings", "/info")
+
+
+class EndpointKind(str, enum.Enum):
+    """Which family of service an endpoint belongs to."""
+
+    SERVERLESS = "serverless"
+    AI_SERVICES = "ai_services"
+    AZURE_OPENAI = "azure_openai"
+    OPENAI_V1 = "openai_v1"
+    GITHUB = "github"
+    OPENAI_COMPATIBLE = "openai_compatible"
+
+
+_SCOPES = {
+    EndpointKind.SERVERLESS: "https://ml.azure.com/.default",
+    EndpointKind.AI_SERVICES: "https://cognitiveservices.azure.com/.default",
+    EndpointKind.AZURE_OPENAI: "https://cognitiveservices.azure.com/.default",
+    EndpointKind.OPENAI_V1: "https://ai.azure.com/.default",
+    EndpointKind.GITHUB: "https://ml.azure.com/.default",
+    EndpointKind.OPENAI_COMPATIBLE: "https://ml.azure.com/.default",
+}
+
+_AZURE_KEY_HOST_SUFFIXES = (
+    ".openai.azure.com",
+    ".cognitiveservices.azure.com",
+    ".services.ai.azure.com",
+)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Return True for ``localhost`` and addresses in 127.0.0.0/8 or ``::1``."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A parsed endpoint: where each route goes and how to authenticate.
+
+    Attributes:
+        base_url: Scheme, host and path prefix, without a trailing slash or query.
+        kind: The family of service.
+        api_version: The ``api-version`` query to send, or None to send none.
+        deployment: The Azure OpenAI deployment in the URL, if any.
+        token_scope: The default Entra ID scope for this kind.
+        extra_query: Other query parameters found in the URL, kept on every request.
+    """
+
+    base_url: str
+    kind: EndpointKind
+    api_version: str | None = None
+    deployment: str | None = None
+    token_scope: str = _SCOPES[EndpointKind.SERVERLESS]
+    extra_query: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def scheme(self) -> str:
+        """``http`` or ``https``."""
+        return urlsplit(self.base_url).scheme
+
+    @property
+    def host(self) -> str:
+        """The host name, without port."""
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the host is this machine."""
+        return is_loopback_host(self.host)
+
+    @property
+    def sends_api_key_header(self) -> bool:
+        """True when a key should also go in an ``api-key`` header (Azure OpenAI style hosts)."""
+        return self.kind in (EndpointKind.AZURE_OPENAI, EndpointKind.OPENAI_V1) or self.host.endswith(
+            _AZURE_KEY_HOST_SUFFIXES
+        )
+
+    @property
+    def model_in_body(self) -> bool:
+        """False for Azure OpenAI deployment routes, where the deployment names the model."""
+        return self.kind is not EndpointKind.AZURE_OPENAI
+
+    @property
+    def has_info_route(self) -> bool:
+        """False where ``/info`` is known not to exist (Azure OpenAI deployment routes)."""
+        return self.kind is not EndpointKind.AZURE_OPENAI
+
+    def url(self, route: str, *, model: str | None = None) -> str:
+        """Return the full URL (with query) for a route such as ``/chat/completions``.
+
+        Args:
+            route: The API route, starting with ``/``.
+            model: For an Azure OpenAI resource URL without a deployment, the deployment name.
+
+        Raises:
+            ConfigurationError: An Azure OpenAI resource URL without a deployment and no model.
+        """
+        base = self.base_url
+        if self.kind is EndpointKind.AZURE_OPENAI:
+            deployment = self.deployment or model
+            if not deployment:
+                raise ConfigurationError(
+                    f"The endpoint {self.base_url!r} is an Azure OpenAI resource without a "
+                    "deployment: pass model=<deployment name>, or use the endpoint "
+                    "'.../openai/deployments/<deployment>'."
+                )
+            base = f"{base}/openai/deployments/{deployment}"
+        url = base + route
+        query = list(self.extra_query)
+        if self.api_version:
+            query.append(("api-version", self.api_version))
+        if query:
+            url += "?" + "&".join(f"{k}={v}" for k, v in query)
+        return url
+
+
+def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
+    """Return (kind, normalised path prefix, deployment) for a host and path."""
+    lower = path.lower()
+    if lower.endswith("/openai/v1"):
+        return EndpointKind.OPENAI_V1, path, None
+    marker = "/openai/deployments/"
+    idx = lower.find(marker)
+    if idx != -1:
+        deployment = path[idx + len(marker) :].split("/")[0]
+        if not deployment:
+            raise ConfigurationError(f"The endpoint path {path!r} names no deployment.")
+        return EndpointKind.AZURE_OPENAI, path[:idx], deployment
+    if host in ("models.github.ai",) or lower.endswith("/inference") and host.endswith("github.ai"):
+        return EndpointKind.GITHUB, path or "/inference", None
+    if host == "models.inference.ai.azure.com":
+        return EndpointKind.GITHUB, path, None
+    if lower.endswith("/models"):
+        return EndpointKind.AI_SERVICES, path, None
+    if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
+        if lower in ("", "/openai"):
+            return EndpointKind.AZURE_OPENAI, "", None
+        return EndpointKind.OPENAI_COMPATIBLE, path, None
+    if host.endswith(".services.ai.azure.com"):
+        if lower in ("", "/openai"):
+            return EndpointKind.AI_SERVICES, "/models", None
+        return EndpointKind.AI_SERVICES, path, None
+    if host.endswith(
+        (".models.ai.azure.com", ".inference.ai.azure.com", ".inference.ml.azure.com")
+    ):
+        return EndpointKind.SERVERLESS, path, None
+    return EndpointKind.OPENAI_COMPATIBLE, path, None
+
+
+def parse_endpoint(
+    url: str,
+    *,
+    api_version: str | None = None,
+    token_scope: str | None = None,
+) -> Endpoint:
+    """Parse any endpoint form a user may copy from a portal into an `Endpoint`.
+
+    Args:
+        url: The endpoint URL, a full target URI or an OpenAI-compatible base URL.
+        api_version: The api-version to send; overrides one in the URL's query.
+        token_scope: The Entra ID scope to ask tokens for; overrides the kind's default.
+
+    Raises:
+        ConfigurationError: The URL is empty, has no scheme/host, or is not http(s).
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigurationError(
+            "No endpoint given: pass endpoint=... or set AZURE_INFERENCE_ENDPOINT."
+        )
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"The endpoint {url.strip()!r} is not an http(s) URL with a host, such as "
+            "'https://<resource>.services.ai.azure.com/models'."
+        )
+    path = parts.path.rstrip("/")
+    lower = path.lower()
+    for suffix in _TARGET_SUFFIXES:
+        if lower.endswith(suffix):
+            path = path[: -len(suffix)].rstrip("/")
+            break
+    host = parts.hostname.lower()
+    kind, path, deployment = _classify(host, path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    url_version = next((v for k, v in query if k == "api-version"), None)
+    extra_query = tuple((k, v) for k, v in query if k != "api-version")
+    version = api_version or url_version
+    if version is None:
+        if kind is EndpointKind.AZURE_OPENAI:
+            version = DEFAULT_AZURE_OPENAI_API_VERSION
+        elif kind in (EndpointKind.SERVERLESS, EndpointKind.AI_SERVICES) or (
+            kind is EndpointKind.GITHUB and host == "models.inference.ai.azure.com"
+        ):
+            version = DEFAULT_API_VERSION
+    base = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return Endpoint(
+        base_url=base,
+        kind=kind,
+        api_version=version,
+        deployment=deployment,
+        token_scope=token_scope or _SCOPES[kind],
+        extra_query=extra_query,
+    )

@@ -1,0 +1,359 @@
+"""The error tree of the core, and the one function that maps an HTTP answer to it.
+
+```
+AzureInferenceError
+├── ConfigurationError (also ValueError)   # bad endpoint/credential/parameter, before any I/O
+└── APIError                               # .request_id, .body
+    ├── APIConnectionError ── APITimeoutError
+    ├── IncompleteStreamError              # no finish_reason / [DONE]: never a short answer
+    ├── MalformedResponseError             # HTML error page, broken JSON, missing fields
+    └── APIStatusError                     # .status_code .code .message .param
+        ├── BadRequestError ── ContentFilterError
+        ├── AuthenticationError (401) / PermissionDeniedError (403)
+        ├── NotFoundError (404)
+        ├── UnsupportedParameterError (422; .param from detail.loc)
+        ├── RateLimitError (429; .retry_after)
+        └── ServerError (5xx)
+```
+
+Every message names the problem (status, the service's code and message, the parameter, the
+request id) and never a key or token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic_core
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "AzureInferenceError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ContentFilterError",
+    "IncompleteStreamError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnsupportedParameterError",
+    "error_from_payload",
+    "error_from_response",
+]
+
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "apim-request-id",
+    "x-ms-request-id",
+    "x-ms-client-request-id",
+)
+
+
+class AzureInferenceError(Exception):
+    """Base class of every error this package raises."""
+
+
+class ConfigurationError(AzureInferenceError, ValueError):
+    """A bad endpoint, credential or parameter, found before any request was sent."""
+
+
+class APIError(AzureInferenceError):
+    """A request was sent and did not give a usable answer.
+
+    Attributes:
+        message: What went wrong, in words.
+        request_id: The service's request id, when it gave one.
+        body: The parsed error body (or the raw text when it was not JSON).
+    """
+
+    def __init__(
+        self, message: str, *, request_id: str | None = None, body: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.body = body
+
+
+class APIConnectionError(APIError):
+    """The service could not be reached, or the connection broke."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+
+class IncompleteStreamError(APIError):
+    """A stream ended before the service said it was finished (no finish_reason, no [DONE])."""
+
+
+class MalformedResponseError(APIError):
+    """The service answered with something that is not the API's JSON (an HTML page, bad JSON).
+
+    Attributes:
+        status_code: The HTTP status of the answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id, body=body)
+        self.status_code = status_code
+
+
+class APIStatusError(APIError):
+    """The service answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status.
+        code: The service's own error code (``content_filter``, ``parameter_not_supported``...).
+        param: The offending parameter, from ``detail.loc``, ``param`` or ``target``.
+        headers: The response headers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        service_message: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id, body=body)
+        self.status_code = status_code
+        self.code = code
+        self.param = param
+        self.headers = dict(headers or {})
+        self.service_message = service_message
+
+
+class BadRequestError(APIStatusError):
+    """400: the service refused the request."""
+
+
+class ContentFilterError(BadRequestError):
+    """400 ``content_filter``: the prompt or the answer was filtered by content safety."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key or token was missing, wrong or expired."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credential is valid but not allowed to use this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the route, deployment or model does not exist on this endpoint."""
+
+
+class UnsupportedParameterError(APIStatusError):
+    """422: a parameter (``.param``) is not supported by this model or has a bad value."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the service asked to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx: the service failed."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnsupportedParameterError,
+    429: RateLimitError,
+}
+
+
+def request_id_from(headers: Mapping[str, str]) -> str | None:
+    """Return the service's request id from response headers, if any."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Read ``retry-after-ms``, then ``Retry-After`` (seconds or an HTTP date) as seconds."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    ra = headers.get("retry-after")
+    if ra:
+        try:
+            return max(0.0, float(ra))
+        except ValueError:
+            import email.utils
+            import time
+
+            try:
+                when = email.utils.parsedate_to_datetime(ra)
+            except (TypeError, ValueError):
+                return None
+            return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return pydantic_core.to_json(value).decode()
+
+
+def _param_from(obj: Mapping[str, Any]) -> str | None:
+    detail = obj.get("detail")
+    if isinstance(detail, Mapping):
+        loc = detail.get("loc")
+        if isinstance(loc, list) and loc:
+            parts = [str(p) for p in loc if p != "body"]
+            return ".".join(parts) if parts else str(loc[-1])
+    elif isinstance(detail, list) and detail and isinstance(detail[0], Mapping):
+        # FastAPI-style validation errors: [{"loc": [...], "msg": ...}]
+        return _param_from({"detail": detail[0]})
+    for key in ("param", "target"):
+        value = obj.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _fields_from_body(body: Any) -> tuple[str | None, str | None, str | None]:
+    """Return (code, message, param) from any documented error body shape."""
+    if not isinstance(body, Mapping):
+        return None, None, None
+    err = body.get("error")
+    inner: Mapping[str, Any] = body
+    if isinstance(err, Mapping):
+        inner = err
+    code = _text(inner.get("code"))
+    message = _text(inner.get("message")) or _text(body.get("message"))
+    if message is None and isinstance(err, str):
+        # {"error": "Unauthorized", "message": ..., "status": 401} or {"error": "text"}
+        message = err
+    if message is None:
+        message = _text(body.get("msg")) or _text(body.get("detail"))
+    param = _param_from(inner) or (_param_from(body) if inner is not body else None)
+    if code is None and inner is not body:
+        code = _text(body.get("code"))
+    return code, message, param
+
+
+def error_from_payload(
+    status_code: int,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+    *,
+    raw_text: str | None = None,
+) -> APIStatusError:
+    """Build the right `APIStatusError` subclass from a status, a parsed body and headers.
+
+    Args:
+        status_code: The HTTP status (or the envelope's ``code``).
+        body: The parsed JSON body, or None when it was not JSON.
+        headers: The response headers (case-insensitive mapping preferred).
+        raw_text: The body text when it was not JSON, for the message.
+    """
+    headers = headers or {}
+    code, service_message, param = _fields_from_body(body)
+    code = code or headers.get("x-ms-error-code")
+    request_id = request_id_from(headers)
+    if status_code == 400 and code == "content_filter":
+        cls: type[APIStatusError] = ContentFilterError
+    elif status_code in _STATUS_CLASSES:
+        cls = _STATUS_CLASSES[status_code]
+    elif status_code >= 500:
+        cls = ServerError
+    elif status_code == 422:
+        cls = UnsupportedParameterError
+    else:
+        cls = APIStatusError
+    if service_message is None and raw_text:
+        service_message = raw_text.strip()[:300] or None
+    parts = [f"Error code: {status_code}"]
+    if code:
+        parts.append(f"code={code}")
+    if param:
+        parts.append(f"parameter={param!r}")
+    text = " ".join(parts)
+    if service_message:
+        text += f" - {service_message}"
+    if cls is UnsupportedParameterError and param:
+        text += f" (the model or endpoint does not support the parameter {param!r})"
+    if request_id:
+        text += f" (request id: {request_id})"
+    kw: dict[str, Any] = {
+        "status_code": status_code,
+        "code": code,
+        "param": param,
+        "request_id": request_id,
+        "body": body if body is not None else raw_text,
+        "headers": headers,
+        "service_message": service_message,
+    }
+    if cls is RateLimitError:
+        retry_after = parse_retry_after(headers)
+        if retry_after is not None:
+            text += f" (retry after {retry_after:g}s)"
+        return RateLimitError(text, retry_after=retry_after, **kw)
+    return cls(text, **kw)
+
+
+def error_from_response(
+    status_code: int, headers: Mapping[str, str], content: bytes
+) -> APIStatusError:
+    """Map an error HTTP answer (status, headers, body bytes) to its error class."""
+    body: Any = None
+    raw_text: str | None = None
+    if content:
+        try:
+            body = pydantic_core.from_json(content)
+        except ValueError:
+            raw_text = content.decode("utf-8", "replace")
+            if "<html" in raw_text[:500].lower():
+                raw_text = "the service answered with an HTML page, not JSON: " + _html_title(
+                    raw_text
+                )
+    return error_from_payload(status_code, body, headers, raw_text=raw_text)
+
+
+def _html_title(text: str) -> str:
+    lower = text.lower()
+    start = lower.find("<title>")
+    end = lower.find("</title>")
+    if start != -1 and end > start:
+        return text[start + 7 : end].strip()
+    return text.strip()[:200]

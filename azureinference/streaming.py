@@ -1,0 +1,310 @@
+"""Chat streams: one state object turns events into chunks and the final answer; thin drivers.
+
+`ChatStreamState` takes server-sent events, returns parsed chunks (with tool-call deltas given a
+stable ``index``, keyed by ``index`` when the service sends one and by ``id`` otherwise, as the
+spec's deltas have none), accumulates the answer, and knows whether the stream finished. A stream
+that stops without a ``finish_reason`` or ``[DONE]`` raises `IncompleteStreamError`: a dropped
+connection never looks like a complete, short answer.
+
+`ChatStream` / `AsyncChatStream` drive it over an open HTTP response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+
+from .errors import APIConnectionError, APITimeoutError, IncompleteStreamError
+from .responses import parse_chat_chunk
+from .sse import SSEDecoder, ServerSentEvent
+from .types import (
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatResponseMessage,
+    CompletionUsage,
+    FunctionCall,
+    ToolCall,
+)
+
+__all__ = ["AsyncChatStream", "ChatStream", "ChatStreamState"]
+
+log = logging.getLogger("azureinference")
+
+_DONE = b"[DONE]"
+
+
+class _ChoiceState:
+    __slots__ = ("content", "finish_reason", "reasoning", "role", "tool_calls", "tool_keys")
+
+    def __init__(self) -> None:
+        self.role: str | None = None
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.finish_reason: str | None = None
+        self.tool_calls: list[dict[str, Any]] = []
+        self.tool_keys: dict[Any, int] = {}
+
+
+class ChatStreamState:
+    """Accumulates a chat stream. Pure: feed it events or chunks, ask for the result."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.model: str | None = None
+        self.created: int | None = None
+        self.system_fingerprint: str | None = None
+        self.usage: CompletionUsage | None = None
+        self.done = False
+        self.chunk_count = 0
+        self._choices: dict[int, _ChoiceState] = {}
+
+    def handle_event(self, event: ServerSentEvent) -> ChatCompletionChunk | None:
+        """Take one event; return its chunk, or None for ``[DONE]`` and empty events.
+
+        Raises:
+            APIStatusError: The event is an error object.
+            MalformedResponseError: The event's data is not a chunk.
+        """
+        raw = event.raw
+        if not raw or raw.isspace():
+            return None
+        if raw == _DONE or raw.strip() == _DONE:
+            self.done = True
+            return None
+        return self.handle_chunk(parse_chat_chunk(raw))
+
+    def handle_chunk(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+        """Take one parsed chunk, normalise its tool-call indices, and accumulate it."""
+        self.chunk_count += 1
+        if chunk.id and self.id is None:
+            self.id = chunk.id
+        if chunk.model and self.model is None:
+            self.model = chunk.model
+        if chunk.created and self.created is None:
+            self.created = chunk.created
+        if chunk.system_fingerprint:
+            self.system_fingerprint = chunk.system_fingerprint
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        for choice in chunk.choices or ():
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = _ChoiceState()
+            delta = choice.delta
+            if delta.role:
+                state.role = delta.role
+            if delta.content:
+                state.content.append(delta.content)
+            if delta.reasoning_content:
+                state.reasoning.append(delta.reasoning_content)
+            if delta.tool_calls:
+                self._tool_deltas(state, delta.tool_calls)
+            if choice.finish_reason:
+                state.finish_reason = choice.finish_reason
+        return chunk
+
+    @staticmethod
+    def _tool_deltas(state: _ChoiceState, deltas: list[Any]) -> None:
+        for delta in deltas:
+            if delta.index is not None:
+                key: Any = ("index", delta.index)
+            elif delta.id:
+                key = ("id", delta.id)
+            elif state.tool_calls:
+                key = None  # a continuation with neither index nor id: the last call
+            else:
+                key = ("index", 0)
+            if key is None:
+                pos = len(state.tool_calls) - 1
+            else:
+                pos = state.tool_keys.get(key, -1)
+                if pos == -1 and delta.id and ("id", delta.id) in state.tool_keys:
+                    pos = state.tool_keys[("id", delta.id)]
+                if pos == -1:
+                    pos = len(state.tool_calls)
+                    state.tool_calls.append({"id": None, "name": None, "arguments": []})
+                    state.tool_keys[key] = pos
+                if delta.id:
+                    state.tool_keys[("id", delta.id)] = pos
+            call = state.tool_calls[pos]
+            if delta.id:
+                call["id"] = delta.id
+            fn = delta.function
+            if fn is not None:
+                if fn.name:
+                    call["name"] = fn.name
+                if fn.arguments:
+                    call["arguments"].append(fn.arguments)
+            delta.index = pos
+
+    @property
+    def finished(self) -> bool:
+        """True when every choice has a finish_reason, or ``[DONE]`` came."""
+        if self.done:
+            return True
+        return bool(self._choices) and all(c.finish_reason for c in self._choices.values())
+
+    def check_complete(self) -> None:
+        """Raise if the stream ended before the service said it was finished.
+
+        Raises:
+            IncompleteStreamError: No finish_reason and no ``[DONE]``.
+        """
+        if not self.finished:
+            raise IncompleteStreamError(
+                f"The stream ended after {self.chunk_count} chunk(s) without a finish_reason or "
+                "[DONE]: the answer is incomplete (the connection may have dropped)."
+            )
+
+    def final(self) -> ChatCompletion:
+        """The answer assembled so far, in the shape of a non-streamed completion."""
+        choices = []
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            tool_calls = [
+                ToolCall(
+                    id=c["id"],
+                    type="function",
+                    function=FunctionCall(name=c["name"], arguments="".join(c["arguments"])),
+                )
+                for c in state.tool_calls
+            ]
+            choices.append(
+                ChatChoice(
+                    index=index,
+                    message=ChatResponseMessage(
+                        role=state.role or "assistant",
+                        content="".join(state.content) if state.content else None,
+                        tool_calls=tool_calls or None,
+                        reasoning_content="".join(state.reasoning) if state.reasoning else None,
+                    ),
+                    finish_reason=state.finish_reason,
+                )
+            )
+        return ChatCompletion(
+            id=self.id,
+            object="chat.completion",
+            created=self.created,
+            model=self.model,
+            choices=choices,
+            usage=self.usage,
+            system_fingerprint=self.system_fingerprint,
+        )
+
+
+def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
+    text = (
+        f"The stream broke after {state.chunk_count} chunk(s): {type(exc).__name__}: {exc}. "
+        "The answer is incomplete."
+    )
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(text)
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return IncompleteStreamError(text)
+    return APIConnectionError(text)
+
+
+class _StreamBase:
+    def __init__(
+        self, response: httpx.Response, on_close: Callable[[], None] | None = None
+    ) -> None:
+        self.response = response
+        self.state = ChatStreamState()
+        self._decoder = SSEDecoder()
+        self._on_close = on_close
+
+    @property
+    def request_id(self) -> str | None:
+        """The service's request id."""
+        from .errors import request_id_from
+
+        return request_id_from(self.response.headers)
+
+    def _events(self, chunk: bytes) -> list[ChatCompletionChunk]:
+        out = []
+        handle = self.state.handle_event
+        for event in self._decoder.feed(chunk):
+            parsed = handle(event)
+            if parsed is not None:
+                out.append(parsed)
+        return out
+
+    def _flush(self) -> list[ChatCompletionChunk]:
+        out = []
+        for event in self._decoder.flush():
+            parsed = self.state.handle_event(event)
+            if parsed is not None:
+                out.append(parsed)
+        return out
+
+
+class ChatStream(_StreamBase):
+    """Iterate the chunks of a streamed chat answer; ``.state.final()`` after the loop.
+
+    Use as an iterator or a context manager; the connection closes when the stream ends, on an
+    error, or on `close`.
+
+    Raises:
+        IncompleteStreamError: The stream stopped before it finished.
+        APIStatusError: The stream carried an error event.
+    """
+
+    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+        try:
+            try:
+                for raw in self.response.iter_bytes():
+                    yield from self._events(raw)
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, self.state) from exc
+            yield from self._flush()
+            self.state.check_complete()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.response.close()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncChatStream(_StreamBase):
+    """The async form of `ChatStream`."""
+
+    async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+        try:
+            try:
+                async for raw in self.response.aiter_bytes():
+                    for chunk in self._events(raw):
+                        yield chunk
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, self.state) from exc
+            for chunk in self._flush():
+                yield chunk
+            self.state.check_complete()
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        await self.response.aclose()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
