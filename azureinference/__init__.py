@@ -36,7 +36,7 @@ from .errors import (
 )
 from .requests import PreparedRequest, build_chat_request, build_embeddings_request
 from .retry import RetryPolicy
-from .sse import SSEDecoder, ServerSentEvent, aiter_events, iter_events
+from .sse import ServerSentEvent, SSEDecoder, aiter_events, iter_events
 from .streaming import AsyncChatStream, ChatStream, ChatStreamState
 from .types import (
     ChatCompletion,

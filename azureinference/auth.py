@@ -20,6 +20,7 @@ import inspect
 import re
 import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator, Generator
 from typing import Any, Protocol, runtime_checkable
 
@@ -53,7 +54,7 @@ class KeyCredential(Protocol):
 
 @runtime_checkable
 class TokenCredentialLike(Protocol):
-    """Anything with ``get_token(*scopes)`` returning an object with ``token`` and ``expires_on``."""
+    """Anything with ``get_token(*scopes)`` returning an object with ``token``, ``expires_on``."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         """Return an access token for the scopes."""
@@ -143,13 +144,15 @@ class AzureAuth(httpx.Auth):
         self._token: str | None = None
         self._expires_on = 0.0
         self._lock = threading.Lock()
-        self._alock: asyncio.Lock | None = None
+        # One asyncio.Lock per event loop: a lock is bound to the loop it first waited in, and
+        # the client outlives loops (asyncio.run twice) and may serve loops in several threads.
+        self._alocks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         self._is_token = not isinstance(credential, (StaticKeyCredential, HeaderCredential)) and (
             callable(getattr(credential, "get_token", None))
         )
-        self._is_async_token = self._is_token and inspect.iscoroutinefunction(
-            credential.get_token
-        )
+        self._is_async_token = self._is_token and inspect.iscoroutinefunction(credential.get_token)
         if self._is_token and endpoint.scheme != "https" and not endpoint.is_loopback:
             raise ConfigurationError(
                 f"Refusing to send an Entra ID bearer token over plain http to {endpoint.host!r}: "
@@ -172,13 +175,13 @@ class AzureAuth(httpx.Auth):
     def __getstate__(self) -> dict[str, Any]:
         state = {k: getattr(self, k) for k in self.__dict__}
         state["_lock"] = None
-        state["_alock"] = None
+        state["_alocks"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        self._alock = None
+        self._alocks = weakref.WeakKeyDictionary()
 
     def _token_fresh(self) -> bool:
         return self._token is not None and time.time() < self._expires_on - _REFRESH_MARGIN_SECONDS
@@ -201,9 +204,11 @@ class AzureAuth(httpx.Auth):
             return self._token
 
     async def _async_token(self) -> str:
-        if self._alock is None:
-            self._alock = asyncio.Lock()
-        async with self._alock:
+        loop = asyncio.get_running_loop()
+        lock = self._alocks.get(loop)
+        if lock is None:
+            lock = self._alocks[loop] = asyncio.Lock()
+        async with lock:
             if not self._token_fresh():
                 result = self._credential.get_token(*self._scopes)
                 if inspect.isawaitable(result):
@@ -224,7 +229,9 @@ class AzureAuth(httpx.Auth):
         if self._endpoint.sends_api_key_header:
             request.headers["api-key"] = key
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         """Apply the credential (sync)."""
         if self._is_token:
             if self._is_async_token:

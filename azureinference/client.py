@@ -9,6 +9,7 @@ embeddings, ``input_type``, ``stream_options``) is learned once and kept in `Cap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import platform
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import __version__
+from ._fastpath import httpx_url, tune_client
 from .auth import AzureAuth, make_auth
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
@@ -68,7 +70,9 @@ _USER_AGENT = (
     f"azureinference-python/{__version__} httpx/{httpx.__version__} "
     f"Python/{platform.python_version()}"
 )
-_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
+# Keep-alive for every connection the pool may open: closing the surplus after each burst of
+# concurrent calls only makes the next burst reconnect (measured in benchmarks/README.md).
+_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=30)
 _UNSET: Any = object()
 _T = TypeVar("_T")
 
@@ -116,8 +120,17 @@ def _merge_embeddings(results: list[EmbeddingsResult], model: str | None) -> Emb
         for item in sorted(result.data or [], key=lambda d: d.index):
             vector = item.embedding
             if isinstance(vector, str):
-                vector = decode_base64_embedding(vector)
-            items.append(EmbeddingItem(index=len(items), embedding=vector))
+                try:
+                    vector = decode_base64_embedding(vector)
+                except ValueError as exc:  # binascii.Error, or bytes that are not float32s
+                    raise MalformedResponseError(
+                        f"Embedding {item.index} is not base64 of float32 values: {exc}",
+                        status_code=200,
+                        body=vector[:100],
+                    ) from exc
+            # Built without validation: the vector is already a list of floats, and checking
+            # 1,024 floats again cost more than decoding them.
+            items.append(EmbeddingItem.model_construct(index=len(items), embedding=vector))
         if result.usage is not None:
             prompt += result.usage.prompt_tokens
             total += result.usage.total_tokens
@@ -245,9 +258,9 @@ class _BaseClient:
             params.pop("stream_options")
             return True
         rf = params.get("response_format")
-        if isinstance(rf, Mapping) and rf.get("type") == "json_schema":
-            if _refuses(err, "response_format") or _refuses(err, "json_schema"):
-                self.capabilities.json_schema = False
+        is_schema = isinstance(rf, Mapping) and rf.get("type") == "json_schema"
+        if is_schema and (_refuses(err, "response_format") or _refuses(err, "json_schema")):
+            self.capabilities.json_schema = False
         return False
 
     def _learn_embeddings(self, err: APIStatusError, params: dict[str, Any]) -> bool:
@@ -386,8 +399,8 @@ class Client(_BaseClient):
             with self._http_lock:
                 http = self._http
                 if http is None or http.is_closed:
-                    http = self._http = httpx.Client(
-                        headers=self._headers, limits=_LIMITS, **self._httpx_kwargs
+                    http = self._http = tune_client(
+                        httpx.Client(headers=self._headers, limits=_LIMITS, **self._httpx_kwargs)
                     )
         return http
 
@@ -403,10 +416,18 @@ class Client(_BaseClient):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # A client dropped without close() (an adapter's, say) still closes its sockets, so no
+        # ResourceWarning; as openai-python's SyncHttpxClientWrapper does.
+        http = self.__dict__.get("_http")
+        if http is not None:
+            with contextlib.suppress(Exception):  # at interpreter shutdown
+                http.close()
+
     def _send(self, req: PreparedRequest) -> httpx.Response:
         http = self.http
         request = http.build_request(
-            req.method, req.url, headers=self._request_headers(req), content=req.content,
+            req.method, httpx_url(req.url), headers=self._request_headers(req), content=req.content,
             timeout=self._timeout(),
         )  # fmt: skip
         attempt = 0
@@ -560,6 +581,14 @@ class Client(_BaseClient):
         return info
 
 
+# Every loop's closers, held here and not only by the AsyncClient: a client dropped before its
+# loop ends would leave its closer to the garbage collector, whose aclose() task the closing loop
+# can cut off halfway, leaking sockets. Held here, asyncio.run closes them (shutdown_asyncgens).
+_LOOP_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class _LoopClients:
     """One ``httpx.AsyncClient`` per event loop, closed when that loop shuts down.
 
@@ -578,16 +607,21 @@ class _LoopClients:
         entry = self._clients.get(loop)
         if entry is not None and not entry[0].is_closed:
             return entry[0]
+        closers = _LOOP_CLOSERS.setdefault(loop, set())
+        if entry is not None:
+            closers.discard(entry[1])
         client: httpx.AsyncClient = make()
         closer = _close_on_loop_shutdown(client)
         await closer.__anext__()
         self._clients[loop] = (client, closer)
+        closers.add(closer)
         return client
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
         entry = self._clients.pop(loop, None)
         if entry is not None:
+            _LOOP_CLOSERS.get(loop, set()).discard(entry[1])
             await entry[1].aclose()
 
 
@@ -609,7 +643,9 @@ class AsyncClient(_BaseClient):
         self._loop_clients = _LoopClients()
 
     def _make_http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(headers=self._headers, limits=_LIMITS, **self._httpx_kwargs)
+        return tune_client(
+            httpx.AsyncClient(headers=self._headers, limits=_LIMITS, **self._httpx_kwargs)
+        )
 
     async def http(self) -> httpx.AsyncClient:
         """The pooled ``httpx.AsyncClient`` of the running loop."""
@@ -628,7 +664,7 @@ class AsyncClient(_BaseClient):
     async def _send(self, req: PreparedRequest) -> httpx.Response:
         http = await self.http()
         request = http.build_request(
-            req.method, req.url, headers=self._request_headers(req), content=req.content,
+            req.method, httpx_url(req.url), headers=self._request_headers(req), content=req.content,
             timeout=self._timeout(),
         )  # fmt: skip
         attempt = 0

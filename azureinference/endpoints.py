@@ -1,4 +1,4 @@
-"""Endpoint forms copied from a portal, turned into one `Endpoint`: kind, routes, api-version, scope.
+"""Endpoint forms copied from a portal, made into one `Endpoint`: kind, routes, api-version, scope.
 
 Accepted forms (a trailing ``/chat/completions``, ``/embeddings`` or ``/images/embeddings`` is a
 "target URI" and is cut off; an ``api-version`` query is kept):
@@ -6,7 +6,7 @@ Accepted forms (a trailing ``/chat/completions``, ``/embeddings`` or ``/images/e
 | form | kind |
 | --- | --- |
 | ``https://<name>.<region>.models.ai.azure.com`` (serverless) | ``serverless`` |
-| ``https://<name>.<region>.inference.ai.azure.com`` / ``.inference.ml.azure.com`` (managed) | ``serverless`` |
+| ``https://<name>.<region>.inference.ai.azure.com``, ``.inference.ml.azure.com`` | ``serverless`` |
 | ``https://<res>.services.ai.azure.com/models`` (or any host + ``/models``) | ``ai_services`` |
 | ``https://<res>.openai.azure.com/openai/deployments/<dep>`` (any host) | ``azure_openai`` |
 | ``https://<res>.openai.azure.com`` (deployment = the model name) | ``azure_openai`` |
@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
 
@@ -120,9 +120,9 @@ class Endpoint:
     @property
     def sends_api_key_header(self) -> bool:
         """True when a key should also go in an ``api-key`` header (Azure OpenAI style hosts)."""
-        return self.kind in (EndpointKind.AZURE_OPENAI, EndpointKind.OPENAI_V1) or self.host.endswith(
-            _AZURE_KEY_HOST_SUFFIXES
-        )
+        if self.kind in (EndpointKind.AZURE_OPENAI, EndpointKind.OPENAI_V1):
+            return True
+        return self.host.endswith(_AZURE_KEY_HOST_SUFFIXES)
 
     @property
     def model_in_body(self) -> bool:
@@ -159,7 +159,8 @@ class Endpoint:
         if self.api_version:
             query.append(("api-version", self.api_version))
         if query:
-            url += "?" + "&".join(f"{k}={v}" for k, v in query)
+            # Re-encode: parse_qsl decoded them, and a gateway's signature may hold "+" or "/".
+            url += "?" + urlencode(query)
         return url
 
 
@@ -175,14 +176,14 @@ def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
         if not deployment:
             raise ConfigurationError(f"The endpoint path {path!r} names no deployment.")
         return EndpointKind.AZURE_OPENAI, path[:idx], deployment
-    if host in ("models.github.ai",) or lower.endswith("/inference") and host.endswith("github.ai"):
+    if host == "models.github.ai" or (lower.endswith("/inference") and host.endswith("github.ai")):
         return EndpointKind.GITHUB, path or "/inference", None
     if host == "models.inference.ai.azure.com":
         return EndpointKind.GITHUB, path, None
     if lower.endswith("/models"):
         return EndpointKind.AI_SERVICES, path, None
     if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
-        if lower in ("", "/openai"):
+        if lower in ("", "/openai", "/openai/deployments"):
             return EndpointKind.AZURE_OPENAI, "", None
         return EndpointKind.OPENAI_COMPATIBLE, path, None
     if host.endswith(".services.ai.azure.com"):

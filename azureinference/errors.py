@@ -73,9 +73,7 @@ class APIError(AzureInferenceError):
         body: The parsed error body (or the raw text when it was not JSON).
     """
 
-    def __init__(
-        self, message: str, *, request_id: str | None = None, body: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, request_id: str | None = None, body: Any = None) -> None:
         super().__init__(message)
         self.message = message
         self.request_id = request_id

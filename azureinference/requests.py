@@ -1,4 +1,4 @@
-"""Pure request building: parameters in, a ready `PreparedRequest` (method, URL, headers, bytes) out.
+"""Pure request building: parameters in, a ready `PreparedRequest` (method, URL, headers, body).
 
 Rules (the same for chat and embeddings):
 
@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pydantic_core
 
-from .endpoints import Endpoint
+from .endpoints import Endpoint, EndpointKind
 from .errors import ConfigurationError
 
 __all__ = [
@@ -102,7 +103,9 @@ def normalize_tool_choice(tool_choice: Any) -> Any:
     Raises:
         ConfigurationError: Anything else.
     """
-    if tool_choice is None or tool_choice in _TOOL_CHOICE_STRINGS:
+    if tool_choice is None:
+        return None
+    if isinstance(tool_choice, str) and tool_choice in _TOOL_CHOICE_STRINGS:
         return tool_choice
     if isinstance(tool_choice, Mapping):
         fn = tool_choice.get("function")
@@ -370,7 +373,7 @@ def build_image_embeddings_request(
     input: Sequence[Mapping[str, str]],
     **params: Any,
 ) -> PreparedRequest:
-    """Build a POST ``/images/embeddings`` request; each input is ``{"image": <data URL>, "text"?}``.
+    """Build a POST ``/images/embeddings`` request; inputs are ``{"image": <data URL>, "text"?}``.
 
     Raises:
         ConfigurationError: An input without an ``image``.
@@ -389,9 +392,12 @@ def build_image_embeddings_request(
 
 
 def build_info_request(endpoint: Endpoint, *, model: str | None = None) -> PreparedRequest:
-    """Build a GET ``/info`` request."""
-    return PreparedRequest(
-        method="GET",
-        url=endpoint.url("/info", model=model),
-        headers={"Accept": "application/json"},
-    )
+    """Build a GET ``/info`` request.
+
+    On an AI services ``/models`` endpoint, which serves many deployments, ``model`` goes in the
+    ``model`` query parameter (the 2025 API versions' ``GetModelInfo``).
+    """
+    url = endpoint.url("/info", model=model)
+    if model and endpoint.kind is EndpointKind.AI_SERVICES:
+        url += ("&" if "?" in url else "?") + urlencode({"model": model})
+    return PreparedRequest(method="GET", url=url, headers={"Accept": "application/json"})

@@ -1,8 +1,8 @@
 """Pure response parsing: ``(status, headers, body) -> model | error``.
 
 Also unwraps the ``{"code", "msg", "data"}`` envelope some OpenAI-compatible gateways put around
-their answers and stream chunks (seed 001), and turns an ``{"error": ...}`` payload that arrives with
-a 200 status (or inside a stream) into the error it is.
+their answers and stream chunks (seed 001), and turns an ``{"error": ...}`` payload that arrives
+with a 200 status (or inside a stream) into the error it is.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "parse_chat_completion",
     "parse_embeddings",
     "parse_model_info",
+    "parse_stream_error",
     "raise_for_status",
     "unwrap_envelope",
 ]
@@ -101,6 +102,11 @@ def _validate_slow(
     try:
         return model.model_validate(obj)
     except pydantic.ValidationError as err:
+        if _drop_refused_nulls(obj, err):
+            try:
+                return model.model_validate(obj)
+            except pydantic.ValidationError:
+                pass
         raise MalformedResponseError(
             f"The {what} answer (status {status_code}) does not have the API's shape: "
             f"{err.errors()[0]['loc']} {err.errors()[0]['msg']}",
@@ -108,6 +114,31 @@ def _validate_slow(
             request_id=request_id,
             body=obj,
         ) from (exc or err)
+
+
+def _drop_refused_nulls(obj: Any, err: pydantic.ValidationError) -> bool:
+    """Delete the nulls a model refused (``"index": null``, ``"completion_tokens": null``...).
+
+    Some OpenAI-compatible servers send null where the API has a number or an object; the field's
+    default is a better reading than refusing the whole answer. True when anything was deleted.
+    """
+    removed = False
+    for error in err.errors():
+        if error.get("input", ...) is not None:
+            continue
+        parent: Any = None
+        key: Any = None
+        node = obj
+        for part in error["loc"]:
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (in_dict or in_list):
+                break
+            parent, key, node = node, part, node[part]
+        if node is None and isinstance(parent, dict):
+            del parent[key]
+            removed = True
+    return removed
 
 
 def parse_chat_completion(
@@ -149,8 +180,31 @@ def parse_chat_chunk(data: bytes) -> ChatCompletionChunk:
             inner = unwrap_envelope(extra)
             if isinstance(inner, Mapping) and "error" in inner:
                 raise _stream_error(inner["error"])
-            chunk = ChatCompletionChunk.model_validate(inner)
+            try:
+                chunk = ChatCompletionChunk.model_validate(inner)
+            except pydantic.ValidationError:  # nulls to drop, or not a chunk at all
+                inner_bytes = pydantic_core.to_json(inner)
+                chunk = _validate_slow(
+                    ChatCompletionChunk, 200, {}, inner_bytes, "stream event", None
+                )
     return chunk
+
+
+def parse_stream_error(data: bytes) -> APIStatusError:
+    """The error an SSE ``event: error`` carries, whatever its data looks like (JSON or text)."""
+    try:
+        obj = pydantic_core.from_json(data)
+    except ValueError:
+        obj = None
+    if isinstance(obj, Mapping):
+        inner = obj.get("error", obj)
+        return _stream_error(inner if isinstance(inner, Mapping) else {"message": _as_text(inner)})
+    text = data.decode("utf-8", "replace").strip()
+    return _stream_error({"message": text or "an error event without details"})
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else pydantic_core.to_json(value).decode()
 
 
 def _stream_error(error: Any) -> APIStatusError:

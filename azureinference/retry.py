@@ -56,5 +56,5 @@ class RetryPolicy:
             retry_after = parse_retry_after(headers)
             if retry_after is not None:
                 return retry_after if retry_after <= self.max_retry_after else None
-        backoff = min(self.initial_delay * (2**attempt), self.max_delay)
+        backoff = min(self.initial_delay * 2.0**attempt, self.max_delay)
         return backoff * (1.0 - 0.25 * random.random())

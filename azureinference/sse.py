@@ -1,9 +1,9 @@
-"""A tolerant server-sent-events reader: a pure decoder and thin sync/async drivers.
+r"""A tolerant server-sent-events reader: a pure decoder and thin sync/async drivers.
 
 It follows the SSE standard where the reference SDK does not: ``event:``/``id:``/``retry:`` lines,
-``:`` comments, ``data:`` with or without the space, multi-line data, ``\\n``, ``\\r\\n`` and
-``\\r`` line ends, bytes split anywhere (also inside a UTF-8 character), and a last event that is not
-followed by a blank line. Unknown fields and stray lines are ignored, as the standard says.
+``:`` comments, ``data:`` with or without the space, multi-line data, ``\n``, ``\r\n`` and
+``\r`` line ends, bytes split anywhere (also inside a UTF-8 character), and a last event that is
+not followed by a blank line. Unknown fields and stray lines are ignored, as the standard says.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from .errors import APIConnectionError, APITimeoutError, IncompleteStreamError
-from .responses import parse_chat_chunk
-from .sse import SSEDecoder, ServerSentEvent
+from .errors import APIConnectionError, APIError, APITimeoutError, IncompleteStreamError
+from .responses import parse_chat_chunk, parse_stream_error
+from .sse import ServerSentEvent, SSEDecoder
 from .types import (
     ChatChoice,
     ChatCompletion,
@@ -66,10 +66,12 @@ class ChatStreamState:
         """Take one event; return its chunk, or None for ``[DONE]`` and empty events.
 
         Raises:
-            APIStatusError: The event is an error object.
+            APIStatusError: The event is an error object, or an ``event: error``.
             MalformedResponseError: The event's data is not a chunk.
         """
         raw = event.raw
+        if event.event == "error":
+            raise parse_stream_error(raw)
         if not raw or raw.isspace():
             return None
         if raw == _DONE or raw.strip() == _DONE:
@@ -124,6 +126,9 @@ class ChatStreamState:
                 pos = state.tool_keys.get(key, -1)
                 if pos == -1 and delta.id and ("id", delta.id) in state.tool_keys:
                     pos = state.tool_keys[("id", delta.id)]
+                if pos != -1 and delta.id and state.tool_calls[pos]["id"] not in (None, delta.id):
+                    # The same index with a new id: a gateway that numbers every call 0.
+                    pos = state.tool_keys.get(("id", delta.id), -1)
                 if pos == -1:
                     pos = len(state.tool_calls)
                     state.tool_calls.append({"id": None, "name": None, "arguments": []})
@@ -224,6 +229,14 @@ class _StreamBase:
 
         return request_id_from(self.response.headers)
 
+    def _tag(self, err: APIError) -> None:
+        """Give an error raised mid-stream the response's request id (for support cases)."""
+        request_id = self.request_id
+        if request_id and err.request_id is None:
+            err.request_id = request_id
+            err.message = f"{err.message} (request id: {request_id})"
+            err.args = (err.message,)
+
     def _events(self, chunk: bytes) -> list[ChatCompletionChunk]:
         out = []
         handle = self.state.handle_event
@@ -262,6 +275,9 @@ class ChatStream(_StreamBase):
                 raise _transport_error(exc, self.state) from exc
             yield from self._flush()
             self.state.check_complete()
+        except APIError as err:
+            self._tag(err)
+            raise
         finally:
             self.close()
 
@@ -293,6 +309,9 @@ class AsyncChatStream(_StreamBase):
             for chunk in self._flush():
                 yield chunk
             self.state.check_complete()
+        except APIError as err:
+            self._tag(err)
+            raise
         finally:
             await self.aclose()
 

@@ -53,7 +53,8 @@ def scrub_request(request: Any) -> Any:
     """Rewrite the host to the placeholder and drop credentials before a request is stored."""
     request.uri = _rewrite_host(request.uri)
     for name in list(request.headers):
-        if name.lower() in SECRET_HEADERS or name.lower() == "x-ms-client-request-id":
+        # ``host`` too: it names the real resource (or the local server's port) that was recorded.
+        if name.lower() in SECRET_HEADERS or name.lower() in ("x-ms-client-request-id", "host"):
             del request.headers[name]
     return request
 
