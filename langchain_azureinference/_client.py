@@ -1,0 +1,260 @@
+"""Building the core `Client`/`AsyncClient` from the LangChain classes' constructor arguments.
+
+The connection (endpoint, credential, api-version, timeout, retries, ``client_kwargs``) lives here,
+apart from request shaping. Clients are created on first use and cached on the instance in a
+`ClientCache`, which copies, deep-copies and pickles as an empty cache: a copy or an unpickled
+model builds its own client rather than sharing (or trying to pickle) a live connection pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from pydantic import AliasChoices
+
+from azureinference import AsyncClient, Client, ConfigurationError
+from azureinference import __version__ as _core_version
+from azureinference.endpoints import parse_endpoint
+
+__all__ = [
+    "CLIENT_KWARGS",
+    "CONNECTION_FIELDS",
+    "CREDENTIAL_ENV_VARS",
+    "ENDPOINT_ENV_VARS",
+    "ClientCache",
+    "client_options",
+    "move_unknown_to_model_kwargs",
+    "resolve_credential",
+    "resolve_endpoint",
+]
+
+log = logging.getLogger(__name__)
+
+ENDPOINT_ENV_VARS = ("AZURE_INFERENCE_ENDPOINT", "AZURE_AI_INFERENCE_ENDPOINT")
+"""Read in this order when no ``endpoint`` is given (ours, then langchain-azure-ai's)."""
+
+CREDENTIAL_ENV_VARS = ("AZURE_INFERENCE_CREDENTIAL", "AZURE_AI_INFERENCE_CREDENTIAL")
+"""Read in this order when no ``credential``/``api_key`` is given."""
+
+CONNECTION_FIELDS = frozenset(
+    {
+        "endpoint",
+        "credential",
+        "api_version",
+        "client_kwargs",
+        "timeout",
+        "max_retries",
+        "model_name",
+    }
+)
+"""Fields that shape the connection: assigning one drops the cached clients."""
+
+CLIENT_KWARGS = frozenset(
+    {
+        "api_version",
+        "credential_scopes",
+        "headers",
+        "timeout",
+        "max_retries",
+        "retry_policy",
+        "user_agent",
+        "extra_parameters",
+        "embed_batch_size",
+        "httpx_kwargs",
+    }
+)
+"""The ``client_kwargs`` the core client takes."""
+
+# azure-core options that langchain-azure-ai users pass in client_kwargs, with what they become.
+_AZURE_CORE_ALIASES = {"retry_total": "max_retries", "connection_timeout": "timeout"}
+
+_USER_AGENT = f"langchain-azureinference/{_core_version}"
+
+
+def _first_env(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def resolve_endpoint(endpoint: str | None) -> str | None:
+    """The endpoint given, else the first of `ENDPOINT_ENV_VARS` that is set."""
+    return endpoint or _first_env(ENDPOINT_ENV_VARS)
+
+
+def resolve_credential(credential: Any) -> Any:
+    """The credential given, else the first of `CREDENTIAL_ENV_VARS` that is set."""
+    if credential is not None:
+        return credential
+    return _first_env(CREDENTIAL_ENV_VARS)
+
+
+def check_endpoint(endpoint: str | None, project_endpoint: str | None) -> None:
+    """Fail early on a missing or malformed endpoint (no I/O).
+
+    Raises:
+        ConfigurationError: No endpoint (naming the environment variables), a project endpoint
+            only, or a URL that is not http(s).
+    """
+    if endpoint:
+        parse_endpoint(endpoint)
+        return
+    if project_endpoint:
+        raise ConfigurationError(
+            "project_endpoint is not supported (it needs the azure-ai-projects SDK and a "
+            "network call): pass the model endpoint instead, e.g. endpoint='https://<resource>."
+            "services.ai.azure.com/models'."
+        )
+    raise ConfigurationError(
+        f"No endpoint given: pass endpoint=... or set {' or '.join(ENDPOINT_ENV_VARS)}."
+    )
+
+
+def _default_credential(endpoint: str) -> Any:
+    """langchain-azure-ai falls back to ``DefaultAzureCredential``; so do we, when installed."""
+    if parse_endpoint(endpoint).is_loopback:
+        return None
+    try:
+        from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
+    except ImportError:
+        return None  # the core then names the missing credential and its env var
+    log.warning(
+        "No credential given: using DefaultAzureCredential(). Pass credential=... to choose."
+    )
+    return DefaultAzureCredential()
+
+
+def client_options(
+    *,
+    endpoint: str | None,
+    credential: Any,
+    api_version: str | None,
+    model: str | None,
+    timeout: Any,
+    max_retries: int | None,
+    client_kwargs: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The keyword arguments for the core client, from a LangChain class's fields.
+
+    Explicit fields win over the same key in ``client_kwargs``. Keys of ``client_kwargs`` the core
+    does not take are dropped with a warning (``logging_enable`` and other azure-core options).
+    """
+    options: dict[str, Any] = {}
+    unknown = []
+    for key, value in client_kwargs.items():
+        name = _AZURE_CORE_ALIASES.get(key, key)
+        if name in CLIENT_KWARGS:
+            options[name] = value
+        else:
+            unknown.append(key)
+    if unknown:
+        warnings.warn(
+            f"client_kwargs {sorted(unknown)} are not options of this client and are ignored; "
+            f"it takes {sorted(CLIENT_KWARGS)}.",
+            stacklevel=4,
+        )
+    if credential is None and endpoint:
+        credential = _default_credential(endpoint)
+    options["endpoint"] = endpoint
+    options["credential"] = credential
+    options["model"] = model
+    if api_version is not None:
+        options["api_version"] = api_version
+    if timeout is not None:
+        options["timeout"] = timeout
+    if max_retries is not None:
+        options["max_retries"] = max_retries
+    agent = options.get("user_agent")
+    options["user_agent"] = f"{agent} {_USER_AGENT}" if agent else _USER_AGENT
+    return options
+
+
+@cache
+def _known_arguments(cls: Any) -> frozenset[str]:
+    names: set[str] = set()
+    for name, field in cls.model_fields.items():
+        names.add(name)
+        if field.alias:
+            names.add(field.alias)
+        choices = field.validation_alias
+        if isinstance(choices, AliasChoices):
+            names.update(c for c in choices.choices if isinstance(c, str))
+    return frozenset(names)
+
+
+def move_unknown_to_model_kwargs(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Move constructor keywords that are not fields to ``model_kwargs``, with a warning."""
+    known = _known_arguments(cls)
+    unknown = [key for key in data if key not in known]
+    if not unknown:
+        return data
+    data = dict(data)
+    model_kwargs = dict(data.get("model_kwargs") or {})
+    for key in unknown:
+        if key in model_kwargs:
+            raise ValueError(f"{key!r} was given twice: as an argument and in model_kwargs.")
+        warnings.warn(
+            f"{key!r} is not a parameter of {cls.__name__}: it was moved to model_kwargs and "
+            "will be sent with every request. Pass it in model_kwargs (or model_extras) to "
+            "silence this warning.",
+            stacklevel=4,
+        )
+        model_kwargs[key] = data.pop(key)
+    data["model_kwargs"] = model_kwargs
+    return data
+
+
+class ClientCache:
+    """Holds the lazily built sync and async core clients of one LangChain object."""
+
+    __slots__ = ("_async", "_lock", "_sync")
+
+    def __init__(self) -> None:
+        self._sync: Client | None = None
+        self._async: AsyncClient | None = None
+        self._lock = threading.Lock()
+
+    def sync(self, options: Any) -> Client:
+        """The sync client, built with ``options()`` on first use."""
+        client = self._sync
+        if client is None:
+            with self._lock:
+                client = self._sync
+                if client is None:
+                    client = self._sync = Client(**options())
+        return client
+
+    def async_(self, options: Any) -> AsyncClient:
+        """The async client, built with ``options()`` on first use."""
+        client = self._async
+        if client is None:
+            with self._lock:
+                client = self._async
+                if client is None:
+                    client = self._async = AsyncClient(**options())
+        return client
+
+    def clear(self) -> None:
+        """Forget the clients (the next call builds new ones)."""
+        self._sync = None
+        self._async = None
+
+    def __copy__(self) -> ClientCache:
+        return ClientCache()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ClientCache:
+        return ClientCache()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ClientCache, ())
+
+    def __repr__(self) -> str:
+        return "ClientCache()"

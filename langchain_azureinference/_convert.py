@@ -1,0 +1,576 @@
+"""LangChain <-> wire conversions, all pure functions: data in, data out, no client.
+
+- ``to_wire_*``: LangChain messages, content blocks, tools and ``tool_choice`` to the API's JSON.
+- ``from_wire_*``: the core's parsed answers and stream chunks to LangChain messages.
+- `usage_from_wire`: token counts to ``UsageMetadata``.
+
+Content blocks accepted in user (and tool) messages: ``text``; the OpenAI ``image_url`` block (a URL
+or a data URL); LangChain's standard image blocks in the v0 spelling (``{"type": "image",
+"source_type": "base64" | "url", "data" | "url", "mime_type"}``), the v1 spelling (``{"type":
+"image", "base64" | "url", "mime_type"}``) and Anthropic's (``{"type": "image", "source": {...}}``);
+audio as ``input_audio`` or a standard ``audio`` block; files as an OpenAI ``file`` block or a
+standard base64 ``file`` block. Assistant-side blocks (``tool_use``, ``thinking``, ``reasoning``,
+``tool_call``) are left out of what is sent: the tool calls travel in ``tool_calls``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from azureinference.streaming import ChatStreamState
+from azureinference.types import ChatCompletion, ChatCompletionChunk, CompletionUsage
+from azureinference.types import ToolCall as WireToolCall
+
+__all__ = [
+    "MODEL_PROVIDER",
+    "final_chunk_from_state",
+    "from_wire_chunk",
+    "from_wire_completion",
+    "image_from_file",
+    "to_wire_content",
+    "to_wire_message",
+    "to_wire_messages",
+    "to_wire_tool",
+    "to_wire_tool_call",
+    "to_wire_tool_choice",
+    "tool_calls_from_wire",
+    "usage_from_wire",
+]
+
+MODEL_PROVIDER = "azure_ai"
+"""``response_metadata["model_provider"]`` and the LangSmith ``ls_provider``."""
+
+_TOOL_CHOICE_STRINGS = frozenset({"auto", "none", "required"})
+# Blocks that only make sense in an assistant's own output: never sent back as content.
+_ASSISTANT_ONLY_BLOCKS = frozenset(
+    {
+        "tool_use",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_result",
+        "thinking",
+        "redacted_thinking",
+        "reasoning",
+        "reasoning_content",
+    }
+)
+# The first base64 characters of common image formats, for blocks that give no mime type.
+_IMAGE_SIGNATURES = (
+    ("iVBORw0KGgo", "image/png"),
+    ("/9j/", "image/jpeg"),
+    ("R0lGOD", "image/gif"),
+    ("UklGR", "image/webp"),
+)
+_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
+
+
+# ---- messages -------------------------------------------------------------------------------
+
+
+def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Convert LangChain messages to wire messages (``{"role", "content", ...}`` dicts).
+
+    Raises:
+        ValueError: A message type or content block the API cannot carry.
+    """
+    return [to_wire_message(m) for m in messages]
+
+
+def to_wire_message(message: BaseMessage) -> dict[str, Any]:
+    """Convert one LangChain message to a wire message.
+
+    Raises:
+        ValueError: A message type or content block the API cannot carry.
+    """
+    content = message.content
+    out: dict[str, Any]
+    match message:
+        case HumanMessage():
+            out = {"role": "user", "content": to_wire_content(content)}
+        case AIMessage():
+            out = {"role": "assistant", "content": _text_of(content)}
+            calls = [to_wire_tool_call(c) for c in message.tool_calls]
+            calls.extend(_invalid_to_wire(c) for c in message.invalid_tool_calls)
+            if not calls and message.additional_kwargs.get("tool_calls"):
+                calls = list(message.additional_kwargs["tool_calls"])  # legacy OpenAI form
+            if calls:
+                out["tool_calls"] = calls
+                if not out["content"]:
+                    out["content"] = None
+        case SystemMessage():
+            role = message.additional_kwargs.get("__openai_role__")
+            out = {"role": "developer" if role == "developer" else "system"}
+            out["content"] = _text_of(content)
+        case ToolMessage():
+            return {
+                "role": "tool",
+                "tool_call_id": message.tool_call_id,
+                "content": _tool_content(content),
+            }
+        case ChatMessage():
+            out = {"role": message.role, "content": to_wire_content(content)}
+        case FunctionMessage():
+            return {"role": "function", "name": message.name, "content": _text_of(content)}
+        case _:
+            raise ValueError(
+                f"Cannot send a {type(message).__name__} to the chat completions API: use "
+                "System, Human, AI, Tool or Chat messages."
+            )
+    if message.name:
+        out["name"] = message.name
+    return out
+
+
+def _text_of(content: str | list[Any]) -> str:
+    """The text of a content: a string as is, the text blocks of a list joined."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, Mapping) and block.get("type", "text") in ("text", "text-plain"):
+            text = block.get("text")
+            if isinstance(text, str):
+                parts.append(text)
+    return "".join(parts)
+
+
+def _tool_content(content: str | list[Any]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    parts = to_wire_content(content)
+    if isinstance(parts, list) and all(p.get("type") == "text" for p in parts):
+        return "".join(p["text"] for p in parts)  # the API's tool content is a string
+    return parts
+
+
+def to_wire_content(content: str | list[Any]) -> str | list[dict[str, Any]]:
+    """Convert a user message's content (a string or a list of blocks) to wire content parts.
+
+    Raises:
+        ValueError: A block the API cannot carry (a provider file id, a file URL).
+    """
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append({"type": "text", "text": block})
+            continue
+        kind = block.get("type")
+        match kind:
+            case "text" | "text-plain" | None if "text" in block:
+                parts.append({"type": "text", "text": block["text"]})
+            case "image_url":
+                parts.append(_image_url_part(block))
+            case "image":
+                parts.append(_image_part(block))
+            case "input_audio":
+                parts.append({"type": "input_audio", "input_audio": dict(block["input_audio"])})
+            case "audio":
+                parts.append(_audio_part(block))
+            case "file":
+                parts.append(_file_part(block))
+            case _ if kind in _ASSISTANT_ONLY_BLOCKS:
+                continue
+            case _:
+                # An unknown block goes as is: the endpoint knows better than a guess here.
+                parts.append(dict(block))
+    return parts
+
+
+def _image_url_part(block: Mapping[str, Any]) -> dict[str, Any]:
+    value = block.get("image_url")
+    if isinstance(value, str):
+        return {"type": "image_url", "image_url": {"url": value}}
+    if isinstance(value, Mapping) and isinstance(value.get("url"), str):
+        image = {"url": value["url"]}
+        if value.get("detail"):
+            image["detail"] = value["detail"]
+        return {"type": "image_url", "image_url": image}
+    raise ValueError(f"An image_url block needs a URL: {_preview(block)}")
+
+
+def _image_part(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A standard image block (v0, v1 or Anthropic spelling) as an ``image_url`` part."""
+    url: str | None = None
+    source_type = block.get("source_type")
+    source = block.get("source")
+    if source_type == "base64" or (source_type is None and "base64" in block):
+        data = block.get("data") if source_type == "base64" else block.get("base64")
+        url = _data_url(data, block.get("mime_type"))
+    elif source_type == "url" or (source_type is None and "url" in block):
+        url = block.get("url")
+    elif isinstance(source, Mapping):  # Anthropic: {"source": {"type": "base64", ...}}
+        if source.get("type") == "base64":
+            url = _data_url(source.get("data"), source.get("media_type"))
+        elif source.get("type") == "url":
+            url = source.get("url")
+    if not isinstance(url, str) or not url:
+        raise ValueError(
+            "Cannot send this image block: use base64 data or a URL (provider file ids are not "
+            f"part of the API): {_preview(block)}"
+        )
+    image = {"url": url}
+    detail = block.get("detail") or (block.get("extras") or {}).get("detail")
+    if detail:
+        image["detail"] = detail
+    return {"type": "image_url", "image_url": image}
+
+
+def _data_url(data: Any, mime_type: Any) -> str | None:
+    if not isinstance(data, str) or not data:
+        return None
+    if data.startswith("data:"):
+        return data
+    if not isinstance(mime_type, str) or not mime_type:
+        mime_type = next((m for sig, m in _IMAGE_SIGNATURES if data.startswith(sig)), "image/jpeg")
+    return f"data:{mime_type};base64,{data}"
+
+
+def _audio_part(block: Mapping[str, Any]) -> dict[str, Any]:
+    data = _base64_of(block)
+    if not isinstance(data, str):
+        raise ValueError(f"Cannot send this audio block: use base64 data: {_preview(block)}")
+    mime = block.get("mime_type") or "audio/wav"
+    fmt = _AUDIO_FORMATS.get(mime, mime.rsplit("/", 1)[-1])
+    return {"type": "input_audio", "input_audio": {"data": data, "format": fmt}}
+
+
+def _file_part(block: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(block.get("file"), Mapping):  # already the OpenAI form
+        return {"type": "file", "file": dict(block["file"])}
+    data = _base64_of(block)
+    if not isinstance(data, str):
+        raise ValueError(f"Cannot send this file block: use base64 data: {_preview(block)}")
+    mime = block.get("mime_type") or "application/pdf"
+    extras = block.get("extras") or {}
+    name = (
+        block.get("filename")
+        or extras.get("filename")
+        or (block.get("metadata") or {}).get("filename")
+    )
+    return {
+        "type": "file",
+        "file": {"filename": name or "file", "file_data": f"data:{mime};base64,{data}"},
+    }
+
+
+def _base64_of(block: Mapping[str, Any]) -> Any:
+    if block.get("source_type") == "base64":
+        return block.get("data")
+    return block.get("base64")
+
+
+def _preview(block: Mapping[str, Any]) -> str:
+    """The block's keys and short values: base64 payloads never go into an error message."""
+    shown = {
+        k: v
+        if isinstance(v, (int, float, bool)) or (isinstance(v, str) and len(v) <= 80)
+        else "..."
+        for k, v in block.items()
+    }
+    return repr(shown)
+
+
+def image_from_file(path: str | Path, *, detail: str | None = None) -> dict[str, Any]:
+    """Read a local image file into an ``image_url`` content block (a base64 data URL).
+
+    Args:
+        path: The image file.
+        detail: ``"auto"``, ``"low"`` or ``"high"``, for models that take it.
+
+    Returns:
+        ``{"type": "image_url", "image_url": {"url": "data:<mime>;base64,...", "detail"?}}``,
+        ready for ``HumanMessage(content=[{"type": "text", ...}, image_from_file("cat.png")])``.
+
+    Raises:
+        OSError: The file cannot be read.
+    """
+    path = Path(path)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    image: dict[str, Any] = {"url": f"data:{mime};base64,{data}"}
+    if detail:
+        image["detail"] = detail
+    return {"type": "image_url", "image_url": image}
+
+
+# ---- tools ----------------------------------------------------------------------------------
+
+
+def to_wire_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
+    """Convert a LangChain tool, function, pydantic model, TypedDict or dict to a wire tool."""
+    return convert_to_openai_tool(tool, strict=strict)
+
+
+def to_wire_tool_call(call: ToolCall) -> dict[str, Any]:
+    """Convert a LangChain tool call to the wire form an assistant message sends back."""
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
+    }
+
+
+def _invalid_to_wire(call: InvalidToolCall) -> dict[str, Any]:
+    # Sent back as the model wrote it, so the conversation stays consistent with the tool reply.
+    return {
+        "id": call.get("id"),
+        "type": "function",
+        "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+    }
+
+
+def to_wire_tool_choice(tool_choice: Any, tool_names: Sequence[str] = ()) -> Any:
+    """Map a LangChain ``tool_choice`` to the API's.
+
+    ``"any"`` and ``True`` become ``"required"``; ``"auto"``, ``"none"`` and ``"required"`` stay;
+    a tool's name becomes ``{"type": "function", "function": {"name": ...}}``; a dict is kept;
+    ``None`` and ``False`` mean "not set".
+
+    Raises:
+        ValueError: A name that is none of the bound tools, or a value of another type.
+    """
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True or tool_choice == "any":
+        return "required"
+    if isinstance(tool_choice, str):
+        if tool_choice in _TOOL_CHOICE_STRINGS:
+            return tool_choice
+        if tool_names and tool_choice not in tool_names:
+            raise ValueError(
+                f"tool_choice {tool_choice!r} names none of the bound tools {list(tool_names)}."
+            )
+        return {"type": "function", "function": {"name": tool_choice}}
+    if isinstance(tool_choice, Mapping):
+        return dict(tool_choice)
+    raise ValueError(
+        f"Unrecognized tool_choice {tool_choice!r}: use 'auto', 'none', 'any', 'required', a "
+        "tool name, True, or {'type': 'function', 'function': {'name': ...}}."
+    )
+
+
+# ---- answers --------------------------------------------------------------------------------
+
+
+def tool_calls_from_wire(
+    raw: Sequence[WireToolCall] | None,
+) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """Parse an answer's tool calls; arguments that are not a JSON object become invalid calls."""
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for raw_call in raw or ():
+        fn = raw_call.function
+        name, text = fn.name, fn.arguments
+        try:
+            # strict=False: models put raw newlines inside JSON strings.
+            args = json.loads(text, strict=False) if text and not text.isspace() else {}
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(
+                    name=name, args=text, id=raw_call.id, error=f"Arguments are not JSON: {exc}"
+                )
+            )
+            continue
+        if not isinstance(args, dict) or not name:
+            error = "No function name" if not name else "Arguments are not a JSON object"
+            invalid.append(invalid_tool_call(name=name, args=text, id=raw_call.id, error=error))
+            continue
+        calls.append(tool_call(name=name, args=args, id=raw_call.id))
+    return calls, invalid
+
+
+def usage_from_wire(usage: CompletionUsage) -> UsageMetadata:
+    """Convert the API's token counts (and OpenAI-style details) to ``UsageMetadata``."""
+    input_tokens = usage.prompt_tokens or 0
+    output_tokens = usage.completion_tokens or 0
+    total = usage.total_tokens or (input_tokens + output_tokens)
+    result = UsageMetadata(
+        input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=total
+    )
+    extra = usage.model_extra
+    if extra:
+        prompt_details = extra.get("prompt_tokens_details")
+        if isinstance(prompt_details, Mapping):
+            details = InputTokenDetails()
+            if prompt_details.get("cached_tokens") is not None:
+                details["cache_read"] = prompt_details["cached_tokens"]
+            if prompt_details.get("audio_tokens") is not None:
+                details["audio"] = prompt_details["audio_tokens"]
+            if details:
+                result["input_token_details"] = details
+        completion_details = extra.get("completion_tokens_details")
+        if isinstance(completion_details, Mapping):
+            out_details = OutputTokenDetails()
+            if completion_details.get("reasoning_tokens") is not None:
+                out_details["reasoning"] = completion_details["reasoning_tokens"]
+            if completion_details.get("audio_tokens") is not None:
+                out_details["audio"] = completion_details["audio_tokens"]
+            if out_details:
+                result["output_token_details"] = out_details
+    return result
+
+
+def _usage_dict(usage: CompletionUsage) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.model_extra:
+        out.update(usage.model_extra)
+    return out
+
+
+def _reasoning_of(obj: Any) -> str | None:
+    """``reasoning_content``, or the ``reasoning`` string some OpenAI-compatible servers send."""
+    reasoning: str | None = obj.reasoning_content
+    if reasoning is None and obj.model_extra:
+        other = obj.model_extra.get("reasoning")
+        if isinstance(other, str):
+            reasoning = other
+    return reasoning
+
+
+def from_wire_completion(completion: ChatCompletion, *, model: str | None = None) -> ChatResult:
+    """Convert a chat completion to a ``ChatResult`` (one generation per choice).
+
+    Args:
+        completion: The parsed answer.
+        model: The model asked for, used as ``model_name`` when the answer names none.
+    """
+    usage = completion.usage
+    usage_metadata = usage_from_wire(usage) if usage is not None else None
+    model_name = completion.model or model
+    metadata: dict[str, Any] = {"model_name": model_name, "model_provider": MODEL_PROVIDER}
+    if completion.id:
+        metadata["id"] = completion.id
+    if completion.system_fingerprint:
+        metadata["system_fingerprint"] = completion.system_fingerprint
+    generations = []
+    for choice in completion.choices or ():
+        wire = choice.message
+        calls, invalid = tool_calls_from_wire(wire.tool_calls)
+        additional: dict[str, Any] = {}
+        reasoning = _reasoning_of(wire)
+        if reasoning:
+            additional["reasoning_content"] = reasoning
+        if wire.model_extra and wire.model_extra.get("refusal"):
+            additional["refusal"] = wire.model_extra["refusal"]
+        message = AIMessage(
+            content=wire.content or "",
+            tool_calls=calls,
+            invalid_tool_calls=invalid,
+            additional_kwargs=additional,
+            response_metadata={**metadata, "finish_reason": choice.finish_reason},
+            usage_metadata=usage_metadata,
+            id=completion.id,
+        )
+        generations.append(
+            ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason})
+        )
+    llm_output: dict[str, Any] = {"model_name": model_name}
+    if usage is not None:
+        llm_output["token_usage"] = _usage_dict(usage)
+    if completion.system_fingerprint:
+        llm_output["system_fingerprint"] = completion.system_fingerprint
+    return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def from_wire_chunk(chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
+    """Convert a stream chunk's first choice to a ``ChatGenerationChunk`` (None: nothing new).
+
+    Usage, the finish reason, the model name and the answer's id are not read here: they come
+    once, on the final chunk (`final_chunk_from_state`), so servers that repeat cumulative usage
+    on every chunk are not counted twice, and each token costs one small message. (LangChain
+    gives the other chunks the run's id; the aggregated message keeps the answer's.)
+    """
+    choices = chunk.choices
+    if not choices:
+        return None
+    choice = choices[0]
+    if choice.index != 0:
+        choice = next((c for c in choices if c.index == 0), None)  # type: ignore[assignment]
+        if choice is None:
+            return None
+    delta = choice.delta
+    content = delta.content or ""
+    deltas = delta.tool_calls
+    reasoning = _reasoning_of(delta)
+    if not content and not deltas and not reasoning:
+        return None
+    if not deltas and not reasoning:  # the common case: a text token
+        return ChatGenerationChunk(message=AIMessageChunk(content=content))
+    return ChatGenerationChunk(
+        message=AIMessageChunk(
+            content=content,
+            tool_call_chunks=[
+                tool_call_chunk(
+                    name=d.function.name if d.function else None,
+                    args=d.function.arguments if d.function else None,
+                    id=d.id,
+                    index=d.index,
+                )
+                for d in deltas or ()
+            ],
+            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+        )
+    )
+
+
+def final_chunk_from_state(
+    state: ChatStreamState, *, model: str | None = None
+) -> ChatGenerationChunk:
+    """The last chunk of a stream: usage, finish reason and metadata, ``chunk_position="last"``.
+
+    Args:
+        state: The core's stream state after the stream ended.
+        model: The model asked for, used as ``model_name`` when the stream names none.
+    """
+    completion = state.final()
+    choices = completion.choices or []
+    finish_reason = next((c.finish_reason for c in choices if c.index == 0), None)
+    metadata: dict[str, Any] = {
+        "model_name": state.model or model,
+        "model_provider": MODEL_PROVIDER,
+        "finish_reason": finish_reason,
+    }
+    if state.id:
+        metadata["id"] = state.id
+    if state.system_fingerprint:
+        metadata["system_fingerprint"] = state.system_fingerprint
+    message = AIMessageChunk(
+        content="",
+        id=state.id,
+        usage_metadata=usage_from_wire(state.usage) if state.usage is not None else None,
+        response_metadata=metadata,
+        chunk_position="last",
+    )
+    return ChatGenerationChunk(message=message, generation_info={"finish_reason": finish_reason})

@@ -1,0 +1,670 @@
+"""`AzureAIChatCompletionsModel`: a LangChain chat model on the shared core.
+
+A drop-in for ``langchain_azure_ai.chat_models.AzureAIChatCompletionsModel`` (same class name and
+constructor arguments). All HTTP (URLs, headers, retries, SSE) is the core's; this module shapes
+requests from LangChain's arguments and turns answers into LangChain messages through the pure
+functions of `_convert`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
+from azureinference.requests import CHAT_FIELDS
+from azureinference.types import ChatCompletion
+
+from ._client import (
+    CONNECTION_FIELDS,
+    CREDENTIAL_ENV_VARS,
+    ClientCache,
+    check_endpoint,
+    client_options,
+    move_unknown_to_model_kwargs,
+    resolve_credential,
+    resolve_endpoint,
+)
+from ._convert import (
+    MODEL_PROVIDER,
+    final_chunk_from_state,
+    from_wire_chunk,
+    from_wire_completion,
+    to_wire_messages,
+    to_wire_tool,
+    to_wire_tool_choice,
+)
+from ._errors import map_errors
+from ._structured import StructuredOutputParser, is_pydantic_class, to_response_format
+
+__all__ = ["AzureAIChatCompletionsModel"]
+
+_FALLBACK_KEY = "json_schema_fallback_tool"
+"""Bound by ``with_structured_output(method="json_schema")``: the tool used where json_schema is
+refused. Never sent as such."""
+
+_METHODS = ("json_schema", "function_calling", "json_mode")
+# Options of the core's call that are not body fields (``model_kwargs`` may carry them).
+_CALL_OPTIONS = frozenset({"extra_parameters", "headers"})
+
+
+class _Request:
+    """One call's wire messages and parameters, and what is needed to read or redo it."""
+
+    __slots__ = ("fallback", "messages", "model", "params", "parse_schema", "stream_usage")
+
+    def __init__(
+        self,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        model: str | None,
+        fallback: dict[str, Any] | None,
+        parse_schema: Any,
+        stream_usage: bool | None,
+    ) -> None:
+        self.messages = messages
+        self.params = params
+        self.model = model
+        self.fallback = fallback
+        self.parse_schema = parse_schema
+        self.stream_usage = stream_usage
+
+    def use_fallback(self) -> None:
+        """Swap ``response_format: json_schema`` for a forced call of the schema's tool."""
+        tool = self.fallback
+        assert tool is not None
+        params = dict(self.params)
+        params.pop("response_format", None)
+        params["tools"] = [*params.get("tools", ()), tool]
+        params["tool_choice"] = {"type": "function", "function": {"name": tool["function"]["name"]}}
+        params.pop("parallel_tool_calls", None)
+        self.params = params
+        self.fallback = None
+
+    def falls_back(self, capabilities: Any) -> bool:
+        """After an error: True (and switched to the tool) when json_schema was just refused.
+
+        The core reads the refusal from the error and records it in ``capabilities``.
+        """
+        if self.fallback is None or capabilities.json_schema is not False:
+            return False
+        self.use_fallback()
+        return True
+
+
+class AzureAIChatCompletionsModel(BaseChatModel):
+    """Chat models behind the Azure AI Model Inference API or any OpenAI-compatible endpoint.
+
+    Example:
+        ```python
+        from langchain_azureinference import AzureAIChatCompletionsModel
+
+        llm = AzureAIChatCompletionsModel(
+            endpoint="https://<resource>.services.ai.azure.com/models",
+            credential="<key>",  # or api_key=, an AzureKeyCredential, a token credential
+            model="gpt-4o-mini",
+            temperature=0,
+        )
+        llm.invoke("Hello!")
+        ```
+
+    Every API parameter has a constructor default that a call can override
+    (``llm.invoke(..., temperature=0.2)``, ``llm.bind(seed=7)``). ``model_extras`` (and
+    ``model_kwargs`` entries that are not API parameters) go into the body with the
+    ``extra-parameters: pass-through`` header. Unknown constructor keywords move to
+    ``model_kwargs`` with a warning.
+
+    Errors are the core's (`azureinference.errors`), raised as subclasses that are also
+    ``langchain_core.exceptions`` errors (see `langchain_azureinference._errors`).
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
+    )
+
+    endpoint: str | None = None
+    """The endpoint URL (any portal form); default ``AZURE_INFERENCE_ENDPOINT`` or
+    ``AZURE_AI_INFERENCE_ENDPOINT``."""
+
+    credential: Any = Field(default=None, validation_alias=AliasChoices("credential", "api_key"))
+    """A key (kept as ``SecretStr``; ``api_key=`` is an alias), ``"Header: value"``, an
+    ``AzureKeyCredential`` or a token credential; default ``AZURE_INFERENCE_CREDENTIAL`` or
+    ``AZURE_AI_INFERENCE_CREDENTIAL``."""
+
+    api_version: str | None = None
+    """The ``api-version`` to send; default the endpoint kind's."""
+
+    project_endpoint: str | None = None
+    """Accepted for compatibility with langchain-azure-ai; not supported (raises)."""
+
+    client_kwargs: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+    """Options of the core client: ``headers``, ``credential_scopes``, ``user_agent``,
+    ``httpx_kwargs``, ``extra_parameters``, ``retry_policy``... (hidden from ``repr`` and dumps:
+    headers may carry keys)."""
+
+    model_name: str | None = Field(default=None, alias="model")
+    """The model (or Azure OpenAI deployment); None for single-model endpoints."""
+
+    temperature: float | None = None
+    """Sampling temperature."""
+
+    top_p: float | None = None
+    """Nucleus sampling probability mass."""
+
+    max_tokens: int | None = None
+    """The most tokens to generate."""
+
+    stop: list[str] | None = None
+    """Stop sequences (a single string is taken as a one-item list)."""
+
+    seed: int | None = None
+    """Sampling seed, for repeatable answers where the model supports it."""
+
+    presence_penalty: float | None = None
+    """Penalty for tokens already present."""
+
+    frequency_penalty: float | None = None
+    """Penalty proportional to token frequency."""
+
+    reasoning_effort: str | None = None
+    """``"low"``, ``"medium"`` or ``"high"`` for reasoning models that take it."""
+
+    timeout: float | None = Field(
+        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
+    """Seconds per request; default the core's (120)."""
+
+    max_retries: int = 2
+    """Retries on 408/429/5xx and connection errors."""
+
+    streaming: bool = False
+    """Use the streaming API for ``invoke`` too."""
+
+    stream_usage: bool | None = None
+    """Ask for token usage at the end of streams (``stream_options``); default on for
+    OpenAI-style endpoints, where it is needed."""
+
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """More body parameters: API parameters (``n``, ``logprobs``...) are sent as such, the others
+    as ``model_extras``."""
+
+    model_extras: dict[str, Any] = Field(default_factory=dict)
+    """Model-specific parameters the API does not define, sent with ``extra-parameters``."""
+
+    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
+
+    # ---- construction -------------------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare_arguments(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = move_unknown_to_model_kwargs(cls, data)
+        data["endpoint"] = resolve_endpoint(data.get("endpoint"))
+        check_endpoint(data["endpoint"], data.get("project_endpoint"))
+        _resolve_credential_argument(data)
+        if isinstance(data.get("stop"), str):
+            data["stop"] = [data["stop"]]
+        return data
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in CONNECTION_FIELDS:
+            self._clients.clear()
+
+    def __copy__(self) -> AzureAIChatCompletionsModel:
+        copied = super().__copy__()
+        copied._clients = ClientCache()  # model_copy(update=...) may change the connection
+        return copied
+
+    @property
+    def _llm_type(self) -> str:
+        return "AzureAIChatCompletionsModel"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serializable with ``langchain_core.load``; the credential is stored as a secret."""
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The credential is replaced by its environment variable when serialized."""
+        return {"credential": CREDENTIAL_ENV_VARS[0]}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model_name": self.model_name}
+        for key in (
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "seed",
+            "presence_penalty",
+            "frequency_penalty",
+            "reasoning_effort",
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                params[key] = value
+        if self.stop:
+            params["stop"] = self.stop
+        if self.model_kwargs:
+            params["model_kwargs"] = self.model_kwargs
+        if self.model_extras:
+            params["model_extras"] = self.model_extras
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """Standard LangSmith parameters, honouring per-call overrides (``model``...)."""
+        params = LangSmithParams(
+            ls_provider=MODEL_PROVIDER,
+            ls_model_name=kwargs.get("model") or self.model_name or "",
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        ls_stop = stop or kwargs.get("stop") or self.stop
+        if ls_stop:
+            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        return params
+
+    # ---- the core clients -----------------------------------------------------------------
+
+    def _client_options(self) -> dict[str, Any]:
+        return client_options(
+            endpoint=self.endpoint,
+            credential=self.credential,
+            api_version=self.api_version,
+            model=self.model_name,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            client_kwargs=self.client_kwargs,
+        )
+
+    @property
+    def client(self) -> Client:
+        """The core sync client (built on first use, then reused)."""
+        return self._clients.sync(self._client_options)
+
+    @property
+    def async_client(self) -> AsyncClient:
+        """The core async client (built on first use, then reused)."""
+        return self._clients.async_(self._client_options)
+
+    def close(self) -> None:
+        """Close the sync client's connections."""
+        if self._clients._sync is not None:
+            self._clients._sync.close()
+
+    async def aclose(self) -> None:
+        """Close the async client's connections (of the running event loop)."""
+        if self._clients._async is not None:
+            await self._clients._async.aclose()
+
+    # ---- request shaping (no I/O) ---------------------------------------------------------
+
+    def _request(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        capabilities: Any,
+    ) -> _Request:
+        """Merge the constructor's defaults with the call's arguments into one request."""
+        params: dict[str, Any] = {}
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.top_p is not None:
+            params["top_p"] = self.top_p
+        if self.max_tokens is not None:
+            params["max_tokens"] = self.max_tokens
+        if self.seed is not None:
+            params["seed"] = self.seed
+        if self.presence_penalty is not None:
+            params["presence_penalty"] = self.presence_penalty
+        if self.frequency_penalty is not None:
+            params["frequency_penalty"] = self.frequency_penalty
+        if self.reasoning_effort is not None:
+            params["reasoning_effort"] = self.reasoning_effort
+        stop = stop if stop is not None else self.stop
+        if stop:
+            params["stop"] = stop
+        extras: dict[str, Any] | None = dict(self.model_extras) if self.model_extras else None
+        if self.model_kwargs:
+            extras = _split_known(self.model_kwargs, params, extras)
+        fallback = None
+        parse_schema = None
+        stream_usage = self.stream_usage
+        if kwargs:
+            kwargs = dict(kwargs)
+            kwargs.pop("stream", None)
+            stream_usage = kwargs.pop("stream_usage", stream_usage)
+            fallback = kwargs.pop(_FALLBACK_KEY, None)
+            call_extras = kwargs.pop("model_extras", None)
+            if call_extras:
+                extras = {**(extras or {}), **call_extras}
+            call_kwargs = kwargs.pop("model_kwargs", None)
+            if call_kwargs:
+                extras = _split_known(call_kwargs, params, extras)
+            tools = kwargs.pop("tools", None)
+            if tools:
+                params["tools"] = [t if _is_wire_tool(t) else to_wire_tool(t) for t in tools]
+            if "tool_choice" in kwargs:
+                names = [t["function"]["name"] for t in params.get("tools", ()) if "function" in t]
+                choice = to_wire_tool_choice(kwargs.pop("tool_choice"), names)
+                if choice is not None:
+                    params["tool_choice"] = choice
+            response_format = kwargs.pop("response_format", None)
+            if isinstance(response_format, type):
+                parse_schema = response_format if is_pydantic_class(response_format) else None
+                response_format = to_response_format(response_format)
+            if response_format is not None:
+                params["response_format"] = response_format
+            params.update(kwargs)
+        request = _Request(
+            to_wire_messages(messages),
+            params,
+            params.get("model") or self.model_name,
+            fallback,
+            parse_schema,
+            stream_usage,
+        )
+        if extras:
+            params["model_extras"] = extras
+        if fallback is not None and capabilities.json_schema is False:
+            request.use_fallback()
+        return request
+
+    def _result(self, completion: ChatCompletion, request: _Request) -> ChatResult:
+        result = from_wire_completion(completion, model=request.model)
+        if request.parse_schema is not None:
+            _add_parsed(result, request.parse_schema)
+        return result
+
+    # ---- calls: each sync/async pair mirrors the other ------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        client = self.client
+        request = self._request(messages, stop, kwargs, client.capabilities)
+        with map_errors():
+            try:
+                completion = client.complete(request.messages, **request.params)
+            except APIStatusError:
+                if not request.falls_back(client.capabilities):
+                    raise
+                completion = client.complete(request.messages, **request.params)
+        return self._result(completion, request)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        client = self.async_client
+        request = self._request(messages, stop, kwargs, client.capabilities)
+        with map_errors():
+            try:
+                completion = await client.complete(request.messages, **request.params)
+            except APIStatusError:
+                if not request.falls_back(client.capabilities):
+                    raise
+                completion = await client.complete(request.messages, **request.params)
+        return self._result(completion, request)
+
+    def _open_stream(self, client: Client, request: _Request) -> ChatStream:
+        try:
+            return client.stream(
+                request.messages, stream_usage=request.stream_usage, **request.params
+            )
+        except APIStatusError:
+            if not request.falls_back(client.capabilities):
+                raise
+            return client.stream(
+                request.messages, stream_usage=request.stream_usage, **request.params
+            )
+
+    async def _aopen_stream(self, client: AsyncClient, request: _Request) -> AsyncChatStream:
+        try:
+            return await client.stream(
+                request.messages, stream_usage=request.stream_usage, **request.params
+            )
+        except APIStatusError:
+            if not request.falls_back(client.capabilities):
+                raise
+            return await client.stream(
+                request.messages, stream_usage=request.stream_usage, **request.params
+            )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        client = self.client
+        request = self._request(messages, stop, kwargs, client.capabilities)
+        with map_errors():
+            stream = self._open_stream(client, request)
+            with stream:
+                for chunk in stream:
+                    generation = from_wire_chunk(chunk)
+                    if generation is None:
+                        continue
+                    if run_manager:
+                        run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
+        last = final_chunk_from_state(stream.state, model=request.model)
+        if run_manager:
+            run_manager.on_llm_new_token("", chunk=last)
+        yield last
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        client = self.async_client
+        request = self._request(messages, stop, kwargs, client.capabilities)
+        with map_errors():
+            stream = await self._aopen_stream(client, request)
+            async with stream:
+                async for chunk in stream:
+                    generation = from_wire_chunk(chunk)
+                    if generation is None:
+                        continue
+                    if run_manager:
+                        await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
+        last = final_chunk_from_state(stream.state, model=request.model)
+        if run_manager:
+            await run_manager.on_llm_new_token("", chunk=last)
+        yield last
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        usage: dict[str, int] = {}
+        model_name = None
+        for output in llm_outputs:
+            if not output:
+                continue
+            model_name = model_name or output.get("model_name")
+            for key, value in (output.get("token_usage") or {}).items():
+                if isinstance(value, int):
+                    usage[key] = usage.get(key, 0) + value
+        return {"token_usage": usage, "model_name": model_name or self.model_name}
+
+    # ---- tools and structured output --------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        response_format: Any = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, functions, pydantic models, TypedDicts or dicts).
+
+        Args:
+            tools: The tools.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True``, a tool's name,
+                or ``{"type": "function", "function": {"name": ...}}``.
+            strict: Ask for arguments that match the schema exactly (``function.strict``).
+            parallel_tool_calls: Sent when set (``False`` asks for one call at a time).
+            response_format: A ``response_format`` for answers without a tool call (the OpenAI
+                dict ``create_agent`` sends, or a pydantic class).
+            **kwargs: Other parameters bound as by ``bind``.
+
+        Raises:
+            ValueError: A ``tool_choice`` naming none of the tools.
+        """
+        formatted = [to_wire_tool(tool, strict=strict) for tool in tools]
+        names = [t["function"]["name"] for t in formatted if "function" in t]
+        choice = to_wire_tool_choice(tool_choice, names)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any] | type | None = None,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        tools: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable whose output matches ``schema``.
+
+        Args:
+            schema: A pydantic class (v1 or v2; instances are returned), a TypedDict or a JSON
+                schema (dicts are returned). Optional for ``json_mode``.
+            method: ``"json_schema"`` (``response_format``; where the endpoint refuses it, the
+                call is made again with a forced tool call, and later calls go straight there),
+                ``"function_calling"`` (a forced tool call) or ``"json_mode"``
+                (``response_format: json_object``; the prompt must ask for JSON).
+            include_raw: Return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``.
+            strict: Ask for exact schema adherence (not for ``json_mode``).
+            tools: More tools the model may call with ``json_schema``.
+            **kwargs: Other parameters bound to the model.
+
+        Raises:
+            ValueError: An unknown method, no schema, or ``strict`` with ``json_mode``.
+        """
+        if method not in _METHODS:
+            raise ValueError(f"Unknown method {method!r}: use one of {list(_METHODS)}.")
+        if strict is not None and method == "json_mode":
+            raise ValueError("strict is not supported with method='json_mode'.")
+        if schema is None and method != "json_mode":
+            raise ValueError(f"method={method!r} needs a schema.")
+        pydantic_schema = schema if is_pydantic_class(schema) else None
+        ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        llm: Runnable[LanguageModelInput, Any]
+        if method == "function_calling":
+            tool = to_wire_tool(schema, strict=strict)
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [tool], tool_choice=name, ls_structured_output_format=ls_format, **kwargs
+            )
+            parser = StructuredOutputParser(
+                pydantic_schema=pydantic_schema, tool_name=name, require_tool=True
+            )
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
+                **kwargs,
+            )
+            parser = StructuredOutputParser(pydantic_schema=pydantic_schema)
+        else:
+            response_format = to_response_format(schema, strict=strict)
+            tool = to_wire_tool(schema, strict=strict)
+            name = tool["function"]["name"]
+            bound: dict[str, Any] = {
+                "response_format": response_format,
+                _FALLBACK_KEY: tool,
+                "ls_structured_output_format": ls_format,
+                **kwargs,
+            }
+            if tools:
+                bound["tools"] = [to_wire_tool(t, strict=strict) for t in tools]
+            llm = self.bind(**bound)
+            parser = StructuredOutputParser(pydantic_schema=pydantic_schema, tool_name=name)
+        if not include_raw:
+            return llm | parser
+        parser_assign = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+        with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | with_fallback
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _resolve_credential_argument(data: dict[str, Any]) -> None:
+    key = "api_key" if data.get("credential") is None and "api_key" in data else "credential"
+    credential = resolve_credential(data.get(key))
+    if isinstance(credential, str):
+        credential = SecretStr(credential)
+    data.pop("api_key", None)
+    data["credential"] = credential
+
+
+def _split_known(
+    values: Mapping[str, Any], params: dict[str, Any], extras: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Put API parameters of ``values`` into ``params`` and the rest into the returned extras."""
+    for key, value in values.items():
+        if key in CHAT_FIELDS or key in _CALL_OPTIONS:
+            params[key] = value
+        else:
+            extras = {**(extras or {}), key: value}
+    return extras
+
+
+def _is_wire_tool(tool: Any) -> bool:
+    return isinstance(tool, dict) and tool.get("type") == "function" and "function" in tool
+
+
+def _add_parsed(result: ChatResult, schema: Any) -> None:
+    """Put the answer parsed into ``schema`` in ``additional_kwargs["parsed"]`` (as ChatOpenAI)."""
+    parser = StructuredOutputParser(pydantic_schema=schema)
+    for generation in result.generations:
+        if generation.message.content:
+            try:
+                generation.message.additional_kwargs["parsed"] = parser.parse_result([generation])
+            except ValueError:
+                generation.message.additional_kwargs["parsed"] = None
