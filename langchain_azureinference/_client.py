@@ -1,9 +1,11 @@
-"""Building the core `Client`/`AsyncClient` from the LangChain classes' constructor arguments.
+"""The connection both LangChain classes share, and the core clients built from it.
 
-The connection (endpoint, credential, api-version, timeout, retries, ``client_kwargs``) lives here,
-apart from request shaping. Clients are created on first use and cached on the instance in a
-`ClientCache`, which copies, deep-copies and pickles as an empty cache: a copy or an unpickled
-model builds its own client rather than sharing (or trying to pickle) a live connection pool.
+`ConnectionFields` holds the constructor arguments that shape the connection (endpoint,
+credential, api-version, timeout, retries, ``client_kwargs``) and those both classes send with
+every request (``model``, ``model_kwargs``, ``model_extras``), apart from request shaping. Clients
+are created on first use and cached on the instance in a `ClientCache`, which copies, deep-copies
+and pickles as an empty cache: a copy or an unpickled model builds its own client rather than
+sharing (or trying to pickle) a live connection pool.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ import threading
 import warnings
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 
 from azureinference import AsyncClient, Client, ConfigurationError
 from azureinference import __version__ as _core_version
@@ -28,6 +38,7 @@ __all__ = [
     "CREDENTIAL_ENV_VARS",
     "ENDPOINT_ENV_VARS",
     "ClientCache",
+    "ConnectionFields",
     "client_options",
     "move_unknown_to_model_kwargs",
     "resolve_credential",
@@ -132,6 +143,20 @@ def _default_credential(endpoint: str) -> Any:
     return DefaultAzureCredential()
 
 
+def check_client_kwargs(client_kwargs: Mapping[str, Any]) -> None:
+    """Warn about ``client_kwargs`` keys the core does not take (``logging_enable``...).
+
+    They are not sent anywhere, so they are named once, at construction.
+    """
+    unknown = sorted(k for k in client_kwargs if _AZURE_CORE_ALIASES.get(k, k) not in CLIENT_KWARGS)
+    if unknown:
+        warnings.warn(
+            f"client_kwargs {unknown} are not options of this client and are ignored; "
+            f"it takes {sorted(CLIENT_KWARGS)}.",
+            stacklevel=6,
+        )
+
+
 def client_options(
     *,
     endpoint: str | None,
@@ -144,23 +169,14 @@ def client_options(
 ) -> dict[str, Any]:
     """The keyword arguments for the core client, from a LangChain class's fields.
 
-    Explicit fields win over the same key in ``client_kwargs``. Keys of ``client_kwargs`` the core
-    does not take are dropped with a warning (``logging_enable`` and other azure-core options).
+    Explicit fields win over the same key in ``client_kwargs``; keys the core does not take are
+    left out (`check_client_kwargs` warned about them at construction).
     """
     options: dict[str, Any] = {}
-    unknown = []
     for key, value in client_kwargs.items():
         name = _AZURE_CORE_ALIASES.get(key, key)
         if name in CLIENT_KWARGS:
             options[name] = value
-        else:
-            unknown.append(key)
-    if unknown:
-        warnings.warn(
-            f"client_kwargs {sorted(unknown)} are not options of this client and are ignored; "
-            f"it takes {sorted(CLIENT_KWARGS)}.",
-            stacklevel=4,
-        )
     if credential is None and endpoint:
         credential = _default_credential(endpoint)
     options["endpoint"] = endpoint
@@ -258,3 +274,117 @@ class ClientCache:
 
     def __repr__(self) -> str:
         return "ClientCache()"
+
+
+class ConnectionFields(BaseModel):
+    """The constructor arguments both LangChain classes share, and their lazily built clients.
+
+    The chat model and the embeddings model inherit from it (after their LangChain base class),
+    so both take langchain-azure-ai's arguments the same way: ``api_key`` as an alias of
+    ``credential``, the environment variables, unknown keywords moved to ``model_kwargs`` with a
+    warning, and a client rebuilt when a connection field is assigned.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
+    )
+
+    endpoint: str | None = None
+    """The endpoint URL (any portal form); default ``AZURE_INFERENCE_ENDPOINT`` or
+    ``AZURE_AI_INFERENCE_ENDPOINT``."""
+
+    credential: Any = Field(default=None, validation_alias=AliasChoices("credential", "api_key"))
+    """A key (kept as ``SecretStr``; ``api_key=`` is an alias), ``"Header: value"``, an
+    ``AzureKeyCredential`` or a token credential; default ``AZURE_INFERENCE_CREDENTIAL`` or
+    ``AZURE_AI_INFERENCE_CREDENTIAL``."""
+
+    api_version: str | None = None
+    """The ``api-version`` to send; default the endpoint kind's."""
+
+    project_endpoint: str | None = None
+    """Accepted for compatibility with langchain-azure-ai; not supported (raises)."""
+
+    service: Literal["inference"] | None = None
+    """Accepted for compatibility with langchain-azure-ai, where ``"inference"`` is the only value
+    these classes take."""
+
+    client_kwargs: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+    """Options of the core client: ``headers``, ``credential_scopes``, ``user_agent``,
+    ``httpx_kwargs``, ``extra_parameters``, ``retry_policy``... (hidden from ``repr`` and dumps:
+    headers may carry keys)."""
+
+    model_name: str | None = Field(default=None, alias="model")
+    """The model (or Azure OpenAI deployment); None for single-model endpoints."""
+
+    timeout: float | None = Field(
+        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
+    """Seconds per request; default the core's (120)."""
+
+    max_retries: int = 2
+    """Retries on 408/429/5xx and connection errors."""
+
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """More body parameters: API parameters are sent as such, the others as ``model_extras``."""
+
+    model_extras: dict[str, Any] = Field(default_factory=dict)
+    """Model-specific parameters the API does not define, sent with ``extra-parameters``."""
+
+    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare_arguments(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = move_unknown_to_model_kwargs(cls, data)
+        data["endpoint"] = resolve_endpoint(data.get("endpoint"))
+        check_endpoint(data["endpoint"], data.get("project_endpoint"))
+        if data.get("client_kwargs"):
+            check_client_kwargs(data["client_kwargs"])
+        key = "api_key" if data.get("credential") is None and "api_key" in data else "credential"
+        credential = resolve_credential(data.get(key))
+        data.pop("api_key", None)
+        data["credential"] = SecretStr(credential) if isinstance(credential, str) else credential
+        return data
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in CONNECTION_FIELDS:
+            self._clients.clear()
+
+    def __copy__(self) -> Any:
+        copied = super().__copy__()
+        copied._clients = ClientCache()  # model_copy(update=...) may change the connection
+        return copied
+
+    def _client_options(self) -> dict[str, Any]:
+        return client_options(
+            endpoint=self.endpoint,
+            credential=self.credential,
+            api_version=self.api_version,
+            model=self.model_name,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            client_kwargs=self.client_kwargs,
+        )
+
+    @property
+    def client(self) -> Client:
+        """The core sync client (built on first use, then reused)."""
+        return self._clients.sync(self._client_options)
+
+    @property
+    def async_client(self) -> AsyncClient:
+        """The core async client (built on first use, then reused)."""
+        return self._clients.async_(self._client_options)
+
+    def close(self) -> None:
+        """Close the sync client's connections."""
+        if self._clients._sync is not None:
+            self._clients._sync.close()
+
+    async def aclose(self) -> None:
+        """Close the async client's connections (of the running event loop)."""
+        if self._clients._async is not None:
+            await self._clients._async.aclose()

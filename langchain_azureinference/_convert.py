@@ -493,9 +493,10 @@ def from_wire_completion(completion: ChatCompletion, *, model: str | None = None
             usage_metadata=usage_metadata,
             id=completion.id,
         )
-        generations.append(
-            ChatGeneration(message=message, generation_info={"finish_reason": choice.finish_reason})
-        )
+        info: dict[str, Any] = {"finish_reason": choice.finish_reason}
+        if choice.model_extra and choice.model_extra.get("logprobs"):
+            info["logprobs"] = choice.model_extra["logprobs"]  # as ChatOpenAI: in response_metadata
+        generations.append(ChatGeneration(message=message, generation_info=info))
     llm_output: dict[str, Any] = {"model_name": model_name}
     if usage is not None:
         llm_output["token_usage"] = _usage_dict(usage)
@@ -526,9 +527,12 @@ def from_wire_chunk(chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
     reasoning = _reasoning_of(delta)
     if not content and not deltas and not reasoning:
         return None
+    extra = choice.model_extra
+    info = {"logprobs": extra["logprobs"]} if extra and extra.get("logprobs") else None
     if not deltas and not reasoning:  # the common case: a text token
-        return ChatGenerationChunk(message=AIMessageChunk(content=content))
+        return ChatGenerationChunk(message=AIMessageChunk(content=content), generation_info=info)
     return ChatGenerationChunk(
+        generation_info=info,
         message=AIMessageChunk(
             content=content,
             tool_call_chunks=[
@@ -541,7 +545,7 @@ def from_wire_chunk(chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
                 for d in deltas or ()
             ],
             additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
-        )
+        ),
     )
 
 

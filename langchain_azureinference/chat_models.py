@@ -18,22 +18,13 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
 from azureinference.requests import CHAT_FIELDS
 from azureinference.types import ChatCompletion
 
-from ._client import (
-    CONNECTION_FIELDS,
-    CREDENTIAL_ENV_VARS,
-    ClientCache,
-    check_endpoint,
-    client_options,
-    move_unknown_to_model_kwargs,
-    resolve_credential,
-    resolve_endpoint,
-)
+from ._client import CREDENTIAL_ENV_VARS, ConnectionFields
 from ._convert import (
     MODEL_PROVIDER,
     final_chunk_from_state,
@@ -101,7 +92,7 @@ class _Request:
         return True
 
 
-class AzureAIChatCompletionsModel(BaseChatModel):
+class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     """Chat models behind the Azure AI Model Inference API or any OpenAI-compatible endpoint.
 
     Example:
@@ -127,33 +118,6 @@ class AzureAIChatCompletionsModel(BaseChatModel):
     ``langchain_core.exceptions`` errors (see `langchain_azureinference._errors`).
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
-    )
-
-    endpoint: str | None = None
-    """The endpoint URL (any portal form); default ``AZURE_INFERENCE_ENDPOINT`` or
-    ``AZURE_AI_INFERENCE_ENDPOINT``."""
-
-    credential: Any = Field(default=None, validation_alias=AliasChoices("credential", "api_key"))
-    """A key (kept as ``SecretStr``; ``api_key=`` is an alias), ``"Header: value"``, an
-    ``AzureKeyCredential`` or a token credential; default ``AZURE_INFERENCE_CREDENTIAL`` or
-    ``AZURE_AI_INFERENCE_CREDENTIAL``."""
-
-    api_version: str | None = None
-    """The ``api-version`` to send; default the endpoint kind's."""
-
-    project_endpoint: str | None = None
-    """Accepted for compatibility with langchain-azure-ai; not supported (raises)."""
-
-    client_kwargs: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
-    """Options of the core client: ``headers``, ``credential_scopes``, ``user_agent``,
-    ``httpx_kwargs``, ``extra_parameters``, ``retry_policy``... (hidden from ``repr`` and dumps:
-    headers may carry keys)."""
-
-    model_name: str | None = Field(default=None, alias="model")
-    """The model (or Azure OpenAI deployment); None for single-model endpoints."""
-
     temperature: float | None = None
     """Sampling temperature."""
 
@@ -178,14 +142,6 @@ class AzureAIChatCompletionsModel(BaseChatModel):
     reasoning_effort: str | None = None
     """``"low"``, ``"medium"`` or ``"high"`` for reasoning models that take it."""
 
-    timeout: float | None = Field(
-        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
-    )
-    """Seconds per request; default the core's (120)."""
-
-    max_retries: int = 2
-    """Retries on 408/429/5xx and connection errors."""
-
     streaming: bool = False
     """Use the streaming API for ``invoke`` too."""
 
@@ -193,39 +149,12 @@ class AzureAIChatCompletionsModel(BaseChatModel):
     """Ask for token usage at the end of streams (``stream_options``); default on for
     OpenAI-style endpoints, where it is needed."""
 
-    model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """More body parameters: API parameters (``n``, ``logprobs``...) are sent as such, the others
-    as ``model_extras``."""
-
-    model_extras: dict[str, Any] = Field(default_factory=dict)
-    """Model-specific parameters the API does not define, sent with ``extra-parameters``."""
-
-    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
-
     # ---- construction -------------------------------------------------------------------------
 
-    @model_validator(mode="before")
+    @field_validator("stop", mode="before")
     @classmethod
-    def _prepare_arguments(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = move_unknown_to_model_kwargs(cls, data)
-        data["endpoint"] = resolve_endpoint(data.get("endpoint"))
-        check_endpoint(data["endpoint"], data.get("project_endpoint"))
-        _resolve_credential_argument(data)
-        if isinstance(data.get("stop"), str):
-            data["stop"] = [data["stop"]]
-        return data
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in CONNECTION_FIELDS:
-            self._clients.clear()
-
-    def __copy__(self) -> AzureAIChatCompletionsModel:
-        copied = super().__copy__()
-        copied._clients = ClientCache()  # model_copy(update=...) may change the connection
-        return copied
+    def _stop_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @property
     def _llm_type(self) -> str:
@@ -281,39 +210,6 @@ class AzureAIChatCompletionsModel(BaseChatModel):
         if ls_stop:
             params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
         return params
-
-    # ---- the core clients -----------------------------------------------------------------
-
-    def _client_options(self) -> dict[str, Any]:
-        return client_options(
-            endpoint=self.endpoint,
-            credential=self.credential,
-            api_version=self.api_version,
-            model=self.model_name,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            client_kwargs=self.client_kwargs,
-        )
-
-    @property
-    def client(self) -> Client:
-        """The core sync client (built on first use, then reused)."""
-        return self._clients.sync(self._client_options)
-
-    @property
-    def async_client(self) -> AsyncClient:
-        """The core async client (built on first use, then reused)."""
-        return self._clients.async_(self._client_options)
-
-    def close(self) -> None:
-        """Close the sync client's connections."""
-        if self._clients._sync is not None:
-            self._clients._sync.close()
-
-    async def aclose(self) -> None:
-        """Close the async client's connections (of the running event loop)."""
-        if self._clients._async is not None:
-            await self._clients._async.aclose()
 
     # ---- request shaping (no I/O) ---------------------------------------------------------
 
@@ -632,15 +528,6 @@ class AzureAIChatCompletionsModel(BaseChatModel):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def _resolve_credential_argument(data: dict[str, Any]) -> None:
-    key = "api_key" if data.get("credential") is None and "api_key" in data else "credential"
-    credential = resolve_credential(data.get(key))
-    if isinstance(credential, str):
-        credential = SecretStr(credential)
-    data.pop("api_key", None)
-    data["credential"] = credential
 
 
 def _split_known(

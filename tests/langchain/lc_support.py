@@ -50,7 +50,7 @@ def wire_call(name: str, arguments: str, call_id: str = "call_1") -> dict[str, A
 
 def chunk(
     delta: dict[str, Any] | None = None, finish_reason: str | None = None, **top: Any
-) -> dict:
+) -> dict[str, Any]:
     """A stream chunk with one choice (or none when ``delta`` is None and no finish_reason)."""
     body: dict[str, Any] = {"id": "cmpl-1", "object": "chat.completion.chunk", "model": MODEL}
     if delta is not None or finish_reason is not None:
@@ -114,7 +114,8 @@ class FakeEndpoint:
     @property
     def body(self) -> dict[str, Any]:
         """The last JSON body sent."""
-        return json.loads(self.requests[-1].content)
+        body: dict[str, Any] = json.loads(self.requests[-1].content)
+        return body
 
     @property
     def headers(self) -> httpx.Headers:

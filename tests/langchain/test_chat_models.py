@@ -61,7 +61,10 @@ def test_peer_constructor_arguments() -> None:
         max_tokens=10,
         stop="END",
         seed=1,
-    )
+        service="inference",
+        project_endpoint=None,
+    )  # no warning: none of langchain-azure-ai's arguments is taken for a model_kwargs entry
+    assert llm.model_kwargs == {"safe_prompt": True}
     assert llm.model_name == "mistral-large"
     assert llm.stop == ["END"]
     assert isinstance(llm.credential, SecretStr)
@@ -158,13 +161,23 @@ def test_project_endpoint_is_refused_clearly() -> None:
         )
 
 
-def test_unknown_client_kwargs_warn(fake: FakeEndpoint) -> None:
-    llm = make_llm(
-        fake, client_kwargs={"logging_enable": True, "httpx_kwargs": {"transport": fake.transport}}
-    )
-    fake.reply(completion())
+def test_unknown_client_kwargs_warn_at_construction(fake: FakeEndpoint) -> None:
     with pytest.warns(UserWarning, match="logging_enable"):
-        llm.invoke("hi")
+        llm = make_llm(
+            fake,
+            client_kwargs={"logging_enable": True, "httpx_kwargs": {"transport": fake.transport}},
+        )
+    fake.reply(completion())
+    assert llm.invoke("hi").content == "Hello!"
+
+
+def test_peer_service_argument_is_accepted() -> None:
+    llm = AzureAIChatCompletionsModel(
+        endpoint=PLACEHOLDER_ENDPOINT, credential="k", service="inference"
+    )
+    assert llm.model_kwargs == {}
+    with pytest.raises(ValueError, match="service"):
+        AzureAIChatCompletionsModel(endpoint=PLACEHOLDER_ENDPOINT, credential="k", service="x")
 
 
 # ---- secrets --------------------------------------------------------------------------------
@@ -393,6 +406,7 @@ def test_generate_combines_token_usage(
     fake.reply(completion("one"))
     fake.reply(completion("two"))
     result = llm.generate([[HumanMessage("a")], [HumanMessage("b")]])
+    assert result.llm_output is not None
     assert result.llm_output["token_usage"] == {
         "prompt_tokens": 18,
         "completion_tokens": 6,
@@ -414,6 +428,27 @@ def test_ls_params(llm: AzureAIChatCompletionsModel) -> None:
     assert tuned._get_ls_params(temperature=0.7)["ls_temperature"] == 0.7
 
 
+def _logprob(token: str) -> dict[str, Any]:
+    return {"token": token, "logprob": -0.5, "bytes": list(token.encode()), "top_logprobs": []}
+
+
+async def test_logprobs_in_response_metadata(
+    fake: FakeEndpoint, llm: AzureAIChatCompletionsModel, mode: str
+) -> None:
+    body = completion("Hi")
+    body["choices"][0]["logprobs"] = {"content": [_logprob("Hi")]}
+    fake.reply(body)
+    message = await call_invoke(llm, mode, "hi", logprobs=True, top_logprobs=2)
+    assert (fake.body["logprobs"], fake.body["top_logprobs"]) == (True, 2)
+    assert message.response_metadata["logprobs"] == {"content": [_logprob("Hi")]}
+    streamed = text_chunks("Hel", "lo")
+    for part, token in zip(streamed[1:3], ("Hel", "lo"), strict=True):
+        part["choices"][0]["logprobs"] = {"content": [_logprob(token)]}
+    fake.reply_stream(streamed)
+    full = aggregate(await call_stream(llm, mode, "hi", logprobs=True))
+    assert full.response_metadata["logprobs"] == {"content": [_logprob("Hel"), _logprob("lo")]}
+
+
 # ---- streaming ------------------------------------------------------------------------------
 
 
@@ -421,7 +456,7 @@ class _Tokens(BaseCallbackHandler):
     def __init__(self) -> None:
         self.tokens: list[str] = []
 
-    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self.tokens.append(token)
 
 
@@ -429,7 +464,7 @@ class _AsyncTokens(AsyncCallbackHandler):
     def __init__(self) -> None:
         self.tokens: list[str] = []
 
-    async def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+    async def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self.tokens.append(token)
 
 
@@ -1000,7 +1035,7 @@ def test_create_agent_response_format(fake: FakeEndpoint, llm: AzureAIChatComple
     fake.reply(completion(json.dumps(JOKE)))
     message = llm.bind_tools([add_tool], response_format=response_format).invoke("A joke")
     assert fake.body["response_format"] == response_format
-    assert json.loads(message.content) == JOKE
+    assert json.loads(message.text) == JOKE
 
 
 # ---- errors on the way ------------------------------------------------------------------------

@@ -133,7 +133,7 @@ MESSAGE_CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ),
     (
         "assistant chunk from an aggregated stream",
-        AIMessageChunk("Hi") + AIMessageChunk(" you"),
+        AIMessageChunk(content="Hi") + AIMessageChunk(content=" you"),
         {"role": "assistant", "content": "Hi you"},
     ),
     (
@@ -156,10 +156,10 @@ MESSAGE_CASES: list[tuple[str, Any, dict[str, Any]]] = [
         ToolMessage("Error: missing b", tool_call_id="c1", status="error"),
         {"role": "tool", "tool_call_id": "c1", "content": "Error: missing b"},
     ),
-    ("chat message", ChatMessage("Hi", role="user"), {"role": "user", "content": "Hi"}),
+    ("chat message", ChatMessage(content="Hi", role="user"), {"role": "user", "content": "Hi"}),
     (
         "function",
-        FunctionMessage("3", name="add"),
+        FunctionMessage(content="3", name="add"),
         {"role": "function", "name": "add", "content": "3"},
     ),
 ]
@@ -388,7 +388,7 @@ def test_tool_calls_from_wire(pair: tuple[str, str], args: Any, error: str | Non
     else:
         assert calls == []
         assert invalid[0]["args"] == pair[1]
-        assert error in invalid[0]["error"]
+        assert error in (invalid[0]["error"] or "")
 
 
 USAGE_CASES = [
@@ -479,6 +479,7 @@ def test_from_wire_completion_without_model_uses_the_asked_one() -> None:
         {"choices": [{"index": 0, "message": {"content": "x"}}]}
     )
     message = from_wire_completion(completion, model="asked").generations[0].message
+    assert isinstance(message, AIMessage)
     assert message.response_metadata["model_name"] == "asked"
     assert message.usage_metadata is None
 
@@ -542,7 +543,7 @@ def test_from_wire_chunk(wire: dict[str, Any], expected: dict[str, Any] | None) 
 
 def test_stream_chunks_aggregate_into_tool_calls() -> None:
     state = ChatStreamState()
-    wire = [
+    wire: list[dict[str, Any]] = [
         {
             "choices": [
                 {
@@ -602,6 +603,7 @@ def test_stream_chunks_aggregate_into_tool_calls() -> None:
     full = chunks[0]
     for c in chunks[1:]:
         full = full + c
+    assert isinstance(full, AIMessageChunk)
     assert full.tool_calls == [
         {"name": "add", "args": {"a": 1}, "id": "c1", "type": "tool_call"},
         {"name": "ping", "args": {}, "id": "c2", "type": "tool_call"},

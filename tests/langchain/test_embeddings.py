@@ -126,7 +126,10 @@ def test_peer_constructor_arguments() -> None:
         api_version="2024-05-01-preview",
         client_kwargs={},
         model_kwargs={},
-    )
+        service="inference",
+        project_endpoint=None,
+    )  # no warning: none of langchain-azure-ai's arguments is taken for a model_kwargs entry
+    assert emb.model_kwargs == {}
     assert emb.model_name == "cohere-embed-v3-multilingual"
     assert isinstance(emb.credential, SecretStr)
     assert (

@@ -213,6 +213,7 @@ def test_mapping_is_idempotent_and_keeps_attributes() -> None:
         "Error code: 429", status_code=429, retry_after=3.0, request_id="r", body={"x": 1}
     )
     mapped = to_langchain_error(original)
+    assert isinstance(mapped, adapter.AzureAIRateLimitError)
     assert type(mapped) is adapter.AzureAIRateLimitError
     assert to_langchain_error(mapped) is mapped
     assert (mapped.retry_after, mapped.request_id, mapped.body, mapped.args) == (
@@ -220,7 +221,7 @@ def test_mapping_is_idempotent_and_keeps_attributes() -> None:
         "r",
         {"x": 1},
         original.args,
-    )  # type: ignore[attr-defined]
+    )
 
 
 def test_non_api_errors_pass_through() -> None:
