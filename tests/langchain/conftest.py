@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from lc_support import FakeEndpoint, make_llm
+from lc_support import FakeEndpoint, LocalServer, make_llm
 
 from langchain_azureinference import AzureAIChatCompletionsModel
 
 
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    """One local HTTP server for the session; each test scripts it through ``fake``."""
+    server = LocalServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 @pytest.fixture
-def fake() -> FakeEndpoint:
-    """A scripted endpoint."""
-    return FakeEndpoint()
+def fake(local_server: LocalServer) -> Iterator[FakeEndpoint]:
+    """A scripted endpoint (this test's answers, on the session's local server)."""
+    endpoint = FakeEndpoint(local_server)
+    yield endpoint
+    local_server.fake = None
 
 
 @pytest.fixture
 def llm(fake: FakeEndpoint) -> AzureAIChatCompletionsModel:
-    """A chat model wired to ``fake``."""
+    """A chat model for ``fake``."""
     return make_llm(fake)
 
 

@@ -1,20 +1,26 @@
-"""LangChain adapter test helpers: a scripted endpoint on ``httpx.MockTransport``.
+"""LangChain adapter test helpers: a scripted endpoint, served by a real local HTTP server.
 
-`FakeEndpoint` answers each request with the next queued answer (JSON, SSE or an error status)
-and records what was sent, so tests check the wire form both ways. The adapter reaches it through
-the core's own ``httpx_kwargs={"transport": ...}``: the core stays the only HTTP stack.
+`FakeEndpoint` answers each request with the next queued answer (JSON, SSE, any status, after a
+delay if asked) and records what was sent, so tests check the wire form both ways. The answers are
+served by one stdlib HTTP server on 127.0.0.1 (HTTP/1.1 with keep-alive, in a thread, started once
+per test session): the adapter's requests go through the core's own ``httpx`` client and a real
+socket, as they would to a service.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
-from tests.conftest import PLACEHOLDER_ENDPOINT, PLACEHOLDER_KEY
+from tests.conftest import PLACEHOLDER_KEY
 
 MODEL = "gpt-4o-mini"
 
@@ -79,31 +85,61 @@ def text_chunks(*tokens: str, usage: dict[str, Any] | None = None) -> list[dict[
     return out
 
 
-class FakeEndpoint:
-    """Answers requests with queued answers and records every request."""
+# An answer: what to send back for a request (it may read the request, e.g. the inputs).
+Answer = Callable[[httpx.Request], httpx.Response]
 
-    def __init__(self) -> None:
+
+class FakeEndpoint:
+    """Answers requests with queued answers and records every request.
+
+    Attributes:
+        url: The server's base URL (``http://127.0.0.1:<port>``).
+        endpoint: ``url + "/models"``: an Azure AI services style endpoint.
+        requests: What was received, in order, as ``httpx.Request`` objects.
+    """
+
+    def __init__(self, server: LocalServer) -> None:
+        self.url = server.url
+        self.endpoint = server.url + "/models"
         self.requests: list[httpx.Request] = []
-        self._answers: list[httpx.Response] = []
-        self.transport = httpx.MockTransport(self._handle)
+        self._answers: list[tuple[Answer, float]] = []
+        self._lock = threading.Lock()
+        server.fake = self
 
     # ---- scripting
-    def reply(self, body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        """Queue a JSON answer."""
-        self._answers.append(httpx.Response(status, json=body, headers=headers))
+    def reply(
+        self,
+        body: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Queue a JSON answer (sent after ``delay`` seconds)."""
+        self._queue(lambda _: httpx.Response(status, json=body, headers=headers), delay)
+
+    def reply_with(self, make_body: Callable[[Any], Any]) -> None:
+        """Queue a JSON answer computed from the request's JSON body."""
+        self._queue(
+            lambda request: httpx.Response(200, json=make_body(json.loads(request.content)))
+        )
 
     def reply_stream(self, chunks: Iterable[dict[str, Any]], *, done: bool = True) -> None:
         """Queue a server-sent-events answer."""
         text = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
         if done:
             text += "data: [DONE]\n\n"
-        self._answers.append(
+        self.reply_raw(
             httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
         )
 
     def reply_raw(self, response: httpx.Response) -> None:
         """Queue any response."""
-        self._answers.append(response)
+        self._queue(lambda _: response)
+
+    def _queue(self, answer: Answer, delay: float = 0.0) -> None:
+        with self._lock:
+            self._answers.append((answer, delay))
 
     # ---- reading
     @property
@@ -122,34 +158,118 @@ class FakeEndpoint:
         """The last request's headers."""
         return self.requests[-1].headers
 
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self._answers:
-            return httpx.Response(500, json={"error": {"message": "no answer queued"}})
-        return self._answers.pop(0)
+    def take(self, request: httpx.Request) -> tuple[httpx.Response, float]:
+        """Record ``request`` and return the next answer to it (a 500 when none is queued)."""
+        with self._lock:
+            self.requests.append(request)
+            if not self._answers:
+                return httpx.Response(500, json={"error": {"message": "no answer queued"}}), 0.0
+            answer, delay = self._answers.pop(0)
+        return answer(request), delay
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in separate writes
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        content = self.rfile.read(length) if length else b""
+        request = httpx.Request(
+            self.command,
+            f"http://{self.headers.get('Host')}{self.path}",
+            headers=list(self.headers.items()),
+            content=content,
+        )
+        fake = self.server.fake
+        if fake is None:
+            response, delay = httpx.Response(500, json={"error": {"message": "no test"}}), 0.0
+        else:
+            response, delay = fake.take(request)
+        try:
+            if delay:
+                time.sleep(delay)
+            self.send_response(response.status_code)
+            for name, value in response.headers.multi_items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.content)))
+            self.end_headers()
+            self.wfile.write(response.content)
+        except OSError:
+            self.close_connection = True  # the client went away (a timeout test)
+
+    do_GET = do_POST = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeEndpoint | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that time out or go away are the point of some tests
+
+
+class LocalServer:
+    """The local HTTP server the `FakeEndpoint` of each test answers through."""
+
+    def __init__(self) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="lc-test-server", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def fake(self) -> FakeEndpoint | None:
+        """The endpoint answering now (the current test's)."""
+        return self._server.fake
+
+    @fake.setter
+    def fake(self, value: FakeEndpoint | None) -> None:
+        self._server.fake = value
+
+    def close(self) -> None:
+        """Stop serving and close the listening socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+def unused_local_url() -> str:
+    """An ``http://127.0.0.1:<port>/models`` URL where nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/models"
 
 
 def make_llm(fake: FakeEndpoint, **kwargs: Any) -> AzureAIChatCompletionsModel:
-    """A chat model wired to ``fake`` (no retries, so error tests see the first answer)."""
+    """A chat model for ``fake`` (no retries, so error tests see the first answer)."""
     params: dict[str, Any] = {
-        "endpoint": PLACEHOLDER_ENDPOINT,
+        "endpoint": fake.endpoint,
         "credential": PLACEHOLDER_KEY,
         "model": MODEL,
         "max_retries": 0,
-        "client_kwargs": {"httpx_kwargs": {"transport": fake.transport}},
     }
     params.update(kwargs)
     return AzureAIChatCompletionsModel(**params)
 
 
 def make_embeddings(fake: FakeEndpoint, **kwargs: Any) -> AzureAIEmbeddingsModel:
-    """An embeddings model wired to ``fake``."""
+    """An embeddings model for ``fake``."""
     params: dict[str, Any] = {
-        "endpoint": PLACEHOLDER_ENDPOINT,
+        "endpoint": fake.endpoint,
         "credential": PLACEHOLDER_KEY,
         "model": "text-embedding-3-small",
         "max_retries": 0,
-        "client_kwargs": {"httpx_kwargs": {"transport": fake.transport}},
     }
     params.update(kwargs)
     return AzureAIEmbeddingsModel(**params)

@@ -11,7 +11,6 @@ import logging
 import pickle
 from typing import Any
 
-import httpx
 import pytest
 from langchain_core._api.beta_decorator import LangChainBetaWarning
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
@@ -34,6 +33,7 @@ from lc_support import (
     completion,
     make_llm,
     text_chunks,
+    unused_local_url,
     wire_call,
 )
 from pydantic import BaseModel, Field, SecretStr
@@ -149,7 +149,8 @@ def test_bad_endpoint_fails_at_construction() -> None:
 
 
 def test_missing_credential_names_the_environment_variable(fake: FakeEndpoint) -> None:
-    llm = make_llm(fake, credential=None)
+    # A remote endpoint: the local one of the other tests is allowed to go without a key.
+    llm = make_llm(fake, credential=None, endpoint=PLACEHOLDER_ENDPOINT)
     with pytest.raises(ConfigurationError, match="AZURE_INFERENCE_CREDENTIAL"):
         llm.invoke("hi")
 
@@ -163,10 +164,7 @@ def test_project_endpoint_is_refused_clearly() -> None:
 
 def test_unknown_client_kwargs_warn_at_construction(fake: FakeEndpoint) -> None:
     with pytest.warns(UserWarning, match="logging_enable"):
-        llm = make_llm(
-            fake,
-            client_kwargs={"logging_enable": True, "httpx_kwargs": {"transport": fake.transport}},
-        )
+        llm = make_llm(fake, client_kwargs={"logging_enable": True})
     fake.reply(completion())
     assert llm.invoke("hi").content == "Hello!"
 
@@ -188,10 +186,7 @@ def test_secrets_never_shown(fake: FakeEndpoint, caplog: pytest.LogCaptureFixtur
     llm = make_llm(
         fake,
         credential=secret,
-        client_kwargs={
-            "headers": {"api-key": secret},
-            "httpx_kwargs": {"transport": fake.transport},
-        },
+        client_kwargs={"headers": {"x-api-key": secret}},
     )
     assert isinstance(llm.credential, SecretStr)
     for text in (
@@ -267,7 +262,7 @@ def test_model_copy_with_a_new_endpoint_uses_it(
     llm.client  # noqa: B018 - build the original's client
     other = llm.model_copy(update={"endpoint": "https://other.services.ai.azure.com/models"})
     assert other.client.endpoint.base_url == "https://other.services.ai.azure.com/models"
-    assert llm.client.endpoint.base_url == PLACEHOLDER_ENDPOINT
+    assert llm.client.endpoint.base_url == fake.endpoint
 
 
 def test_assigning_a_connection_field_rebuilds_the_client(llm: AzureAIChatCompletionsModel) -> None:
@@ -281,9 +276,8 @@ def test_assigning_a_connection_field_rebuilds_the_client(llm: AzureAIChatComple
 
 def test_pickled_model_still_works(fake: FakeEndpoint, llm: AzureAIChatCompletionsModel) -> None:
     fake.reply(completion("after pickle"))
+    llm.client  # noqa: B018 - a live client, which is not pickled
     revived = pickle.loads(pickle.dumps(llm))
-    # The transport is not picklable state of ours: give the revived model the same fake.
-    revived.client_kwargs = {"httpx_kwargs": {"transport": fake.transport}}
     assert revived.invoke("hi").content == "after pickle"
 
 
@@ -1097,10 +1091,7 @@ def test_transport_error_maps(fake: FakeEndpoint) -> None:
 
     from azureinference import APIConnectionError
 
-    def broken(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    llm = make_llm(fake, client_kwargs={"httpx_kwargs": {"transport": httpx.MockTransport(broken)}})
+    llm = make_llm(fake, endpoint=unused_local_url())
     with pytest.raises(APIConnectionError) as info:
         llm.invoke("hi")
     assert isinstance(info.value, ModelConnectionError)

@@ -172,10 +172,8 @@ async def test_error_event_inside_a_stream(fake: FakeEndpoint, mode: str) -> Non
 
 
 async def test_timeout(fake: FakeEndpoint, mode: str) -> None:
-    def slow(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("too slow", request=request)
-
-    llm = make_llm(fake, client_kwargs={"httpx_kwargs": {"transport": httpx.MockTransport(slow)}})
+    fake.reply({"choices": []}, delay=2.0)  # longer than the timeout
+    llm = make_llm(fake, timeout=0.2)
     with pytest.raises(core.APITimeoutError) as info:
         await call_invoke(llm, mode, "hi")
     assert isinstance(info.value, lc.ModelTimeoutError)
