@@ -5,27 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lc_support import FakeEndpoint, LocalServer, make_llm
+from lc_support import FakeEndpoint, make_llm, start_local_server
 
 from langchain_azureinference import AzureAIChatCompletionsModel
+from tests.core.core_server import LocalServer
 
 
 @pytest.fixture(scope="session")
 def local_server() -> Iterator[LocalServer]:
     """One local HTTP server for the session; each test scripts it through ``fake``."""
-    server = LocalServer()
+    server, stop = start_local_server()
     try:
         yield server
     finally:
-        server.close()
+        stop()
 
 
 @pytest.fixture
 def fake(local_server: LocalServer) -> Iterator[FakeEndpoint]:
     """A scripted endpoint (this test's answers, on the session's local server)."""
-    endpoint = FakeEndpoint(local_server)
-    yield endpoint
-    local_server.fake = None
+    local_server.reset()
+    yield FakeEndpoint(local_server)
+    local_server.reset()
 
 
 @pytest.fixture

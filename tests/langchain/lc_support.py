@@ -2,9 +2,9 @@
 
 `FakeEndpoint` answers each request with the next queued answer (JSON, SSE, any status, after a
 delay if asked) and records what was sent, so tests check the wire form both ways. The answers are
-served by one stdlib HTTP server on 127.0.0.1 (HTTP/1.1 with keep-alive, in a thread, started once
-per test session): the adapter's requests go through the core's own ``httpx`` client and a real
-socket, as they would to a service.
+served by the core tests' local server (``tests/core/core_server.py``: stdlib ``http.server``,
+HTTP/1.1 with keep-alive, in a thread, started once per test session): the adapter's requests go
+through the core's own ``httpx`` client and a real socket, as they would to a service.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
 from tests.conftest import PLACEHOLDER_KEY
+from tests.core.core_server import LocalServer, SeenRequest, _Handler, _Server
 
 MODEL = "gpt-4o-mini"
 
@@ -86,25 +86,46 @@ def text_chunks(*tokens: str, usage: dict[str, Any] | None = None) -> list[dict[
 
 
 # An answer: what to send back for a request (it may read the request, e.g. the inputs).
-Answer = Callable[[httpx.Request], httpx.Response]
+Answer = Callable[[SeenRequest], httpx.Response]
+
+
+def _respond(answer: Answer, delay: float) -> Callable[[_Handler], None]:
+    """A server action that writes ``answer``'s response, after ``delay`` seconds."""
+
+    def act(h: _Handler) -> None:
+        response = answer(h.seen)
+        if delay:
+            time.sleep(delay)
+        h.send_response(response.status_code)
+        for name, value in response.headers.multi_items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                h.send_header(name, value)
+        h.send_header("Content-Length", str(len(response.content)))
+        h.end_headers()
+        h.wfile.write(response.content)
+
+    return act
+
+
+def _as_request(seen: SeenRequest, base_url: str) -> httpx.Request:
+    content = json.dumps(seen.body).encode() if isinstance(seen.body, dict) else b""
+    return httpx.Request(seen.method, base_url + seen.path, headers=seen.headers, content=content)
 
 
 class FakeEndpoint:
     """Answers requests with queued answers and records every request.
 
+    With nothing queued the server answers as a small well-behaved endpoint (``core_server.auto``).
+
     Attributes:
         url: The server's base URL (``http://127.0.0.1:<port>``).
         endpoint: ``url + "/models"``: an Azure AI services style endpoint.
-        requests: What was received, in order, as ``httpx.Request`` objects.
     """
 
     def __init__(self, server: LocalServer) -> None:
+        self._server = server
         self.url = server.url
         self.endpoint = server.url + "/models"
-        self.requests: list[httpx.Request] = []
-        self._answers: list[tuple[Answer, float]] = []
-        self._lock = threading.Lock()
-        server.fake = self
 
     # ---- scripting
     def reply(
@@ -120,127 +141,59 @@ class FakeEndpoint:
 
     def reply_with(self, make_body: Callable[[Any], Any]) -> None:
         """Queue a JSON answer computed from the request's JSON body."""
-        self._queue(
-            lambda request: httpx.Response(200, json=make_body(json.loads(request.content)))
-        )
+        self._queue(lambda seen: httpx.Response(200, json=make_body(seen.body)))
 
     def reply_stream(self, chunks: Iterable[dict[str, Any]], *, done: bool = True) -> None:
         """Queue a server-sent-events answer."""
         text = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
         if done:
             text += "data: [DONE]\n\n"
-        self.reply_raw(
-            httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
-        )
+        sse = {"content-type": "text/event-stream"}
+        self.reply_raw(httpx.Response(200, text=text, headers=sse))
 
     def reply_raw(self, response: httpx.Response) -> None:
         """Queue any response."""
         self._queue(lambda _: response)
 
     def _queue(self, answer: Answer, delay: float = 0.0) -> None:
-        with self._lock:
-            self._answers.append((answer, delay))
+        self._server.then(_respond(answer, delay))
 
     # ---- reading
     @property
+    def requests(self) -> list[httpx.Request]:
+        """What was received in this test, in order."""
+        return [_as_request(seen, self.url) for seen in self._server.seen]
+
+    @property
     def bodies(self) -> list[dict[str, Any]]:
         """Every JSON body sent, in order."""
-        return [json.loads(r.content) for r in self.requests]
+        return [seen.body for seen in self._server.seen]
 
     @property
     def body(self) -> dict[str, Any]:
         """The last JSON body sent."""
-        body: dict[str, Any] = json.loads(self.requests[-1].content)
+        body: dict[str, Any] = self._server.seen[-1].body
         return body
 
     @property
     def headers(self) -> httpx.Headers:
         """The last request's headers."""
-        return self.requests[-1].headers
-
-    def take(self, request: httpx.Request) -> tuple[httpx.Response, float]:
-        """Record ``request`` and return the next answer to it (a 500 when none is queued)."""
-        with self._lock:
-            self.requests.append(request)
-            if not self._answers:
-                return httpx.Response(500, json={"error": {"message": "no answer queued"}}), 0.0
-            answer, delay = self._answers.pop(0)
-        return answer(request), delay
+        return httpx.Headers(self._server.seen[-1].headers)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go in separate writes
-    server: _Server
+def start_local_server() -> tuple[LocalServer, Callable[[], None]]:
+    """Start the local server in a thread; return it and the function that stops it."""
+    server = _Server()
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="lc-test-server", daemon=True
+    )
+    thread.start()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
 
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        content = self.rfile.read(length) if length else b""
-        request = httpx.Request(
-            self.command,
-            f"http://{self.headers.get('Host')}{self.path}",
-            headers=list(self.headers.items()),
-            content=content,
-        )
-        fake = self.server.fake
-        if fake is None:
-            response, delay = httpx.Response(500, json={"error": {"message": "no test"}}), 0.0
-        else:
-            response, delay = fake.take(request)
-        try:
-            if delay:
-                time.sleep(delay)
-            self.send_response(response.status_code)
-            for name, value in response.headers.multi_items():
-                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.content)))
-            self.end_headers()
-            self.wfile.write(response.content)
-        except OSError:
-            self.close_connection = True  # the client went away (a timeout test)
-
-    do_GET = do_POST = _serve
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    fake: FakeEndpoint | None = None
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that time out or go away are the point of some tests
-
-
-class LocalServer:
-    """The local HTTP server the `FakeEndpoint` of each test answers through."""
-
-    def __init__(self) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="lc-test-server", daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def fake(self) -> FakeEndpoint | None:
-        """The endpoint answering now (the current test's)."""
-        return self._server.fake
-
-    @fake.setter
-    def fake(self, value: FakeEndpoint | None) -> None:
-        self._server.fake = value
-
-    def close(self) -> None:
-        """Stop serving and close the listening socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+    return LocalServer(server), stop
 
 
 def unused_local_url() -> str:
