@@ -9,11 +9,14 @@ import asyncio
 
 from _endpoint import chat_model
 
+from langchain_azureinference import AzureAIChatCompletionsModel
 
-async def astream_demo(llm: object) -> None:
-    async for chunk in llm.astream("Count from one to five in words."):  # type: ignore[attr-defined]
+
+async def astream_demo(llm: AzureAIChatCompletionsModel) -> None:
+    async for chunk in llm.astream("Count from one to five in words."):
         print(chunk.content, end="", flush=True)
     print()
+    await llm.aclose()  # the async client's connections, in this event loop
 
 
 def main() -> None:

@@ -112,7 +112,7 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
         case HumanMessage():
             out = {"role": "user", "content": to_wire_content(content)}
         case AIMessage():
-            out = {"role": "assistant", "content": _text_of(content)}
+            out = {"role": "assistant", "content": _text_of(content, "assistant")}
             calls = [to_wire_tool_call(c) for c in message.tool_calls]
             calls.extend(_invalid_to_wire(c) for c in message.invalid_tool_calls)
             if not calls and message.additional_kwargs.get("tool_calls"):
@@ -124,7 +124,7 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
         case SystemMessage():
             role = message.additional_kwargs.get("__openai_role__")
             out = {"role": "developer" if role == "developer" else "system"}
-            out["content"] = _text_of(content)
+            out["content"] = _text_of(content, out["role"])
         case ToolMessage():
             return {
                 "role": "tool",
@@ -134,7 +134,11 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
         case ChatMessage():
             out = {"role": message.role, "content": to_wire_content(content)}
         case FunctionMessage():
-            return {"role": "function", "name": message.name, "content": _text_of(content)}
+            return {
+                "role": "function",
+                "name": message.name,
+                "content": _text_of(content, "function"),
+            }
         case _:
             raise ValueError(
                 f"Cannot send a {type(message).__name__} to the chat completions API: use "
@@ -145,18 +149,33 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
     return out
 
 
-def _text_of(content: str | list[Any]) -> str:
-    """The text of a content: a string as is, the text blocks of a list joined."""
+def _text_of(content: str | list[Any], role: str) -> str:
+    """The text of a content: a string as is, the text blocks of a list joined.
+
+    Blocks of an assistant's own output (reasoning, tool calls) are left out: the tool calls travel
+    in ``tool_calls``. Any other block (an image in a system message...) cannot be sent in this
+    role, and is an error rather than silently dropped.
+
+    Raises:
+        ValueError: A block this role cannot carry.
+    """
     if isinstance(content, str):
         return content
     parts = []
     for block in content:
         if isinstance(block, str):
             parts.append(block)
-        elif isinstance(block, Mapping) and block.get("type", "text") in ("text", "text-plain"):
+            continue
+        kind = block.get("type", "text") if isinstance(block, Mapping) else None
+        if kind in ("text", "text-plain"):
             text = block.get("text")
             if isinstance(text, str):
                 parts.append(text)
+        elif kind not in _ASSISTANT_ONLY_BLOCKS:
+            shown = _preview(block) if isinstance(block, Mapping) else repr(block)
+            raise ValueError(
+                f"A {role} message can only carry text: cannot send this block: {shown}"
+            )
     return "".join(parts)
 
 

@@ -246,6 +246,20 @@ def test_to_wire_content_blocks(block: dict[str, Any], part: dict[str, Any]) -> 
     ]
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        SystemMessage([{"type": "text", "text": "Be brief."}, {"type": "image", "url": "u"}]),
+        AIMessage([{"type": "text", "text": "A cat:"}, {"type": "image", "base64": PNG}]),
+    ],
+    ids=["system", "assistant"],
+)
+def test_media_in_a_text_only_role_is_an_error_not_dropped(message: Any) -> None:
+    with pytest.raises(ValueError, match="can only carry text") as info:
+        to_wire_message(message)
+    assert PNG not in str(info.value)
+
+
 def test_assistant_only_blocks_are_left_out_of_user_content() -> None:
     blocks = [{"type": "thinking", "thinking": "..."}, {"type": "text", "text": "Hi"}]
     assert to_wire_content(blocks) == [{"type": "text", "text": "Hi"}]
