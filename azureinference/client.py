@@ -335,7 +335,8 @@ class _BaseClient:
 
 def _path(url: httpx.URL) -> str:
     # The query is left out of logs: a gateway may carry a key in it.
-    return f"{url.scheme}://{url.host}{url.path}"
+    # The port stays: "could not reach localhost" is no help when the server is on :8001.
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
 
 
 def _transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError:

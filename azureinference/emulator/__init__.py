@@ -1,0 +1,41 @@
+"""A local emulator of the Azure AI Model Inference API, for offline runs and tests.
+
+It serves the API's routes (chat completions, streamed or not; embeddings; image embeddings;
+``/info``) under every endpoint form the core accepts, checks keys, applies the
+``extra-parameters`` rules and each model's unsupported parameters as the service does, answers
+deterministically (echoed text, tool calls whose arguments satisfy the tool's schema, JSON for
+JSON mode and ``json_schema``, image descriptions, hash-derived embeddings) and plays faults on
+request (429 with ``Retry-After``, 5xx, content filter, dropped streams, latency).
+
+```python
+from azureinference.emulator import Fault, running_emulator
+
+with running_emulator() as emu:
+    emu.inject(Fault.rate_limit(retry_after=1))
+    ...  # point a client at emu.endpoint with credential=emu.key
+```
+
+From the shell: ``python -m azureinference.emulator --port 8000``. In pytest: the
+``azure_inference_emulator`` fixture. Needs the ``emulator`` extra (uvicorn, starlette).
+"""
+
+from __future__ import annotations
+
+from .app import EmulatorState, RecordedRequest, create_app
+from .config import EmulatorConfig, Fault, ModelSpec, ScriptedReply, default_models
+from .schema_values import instance_of
+from .server import Emulator, running_emulator
+
+__all__ = [
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorState",
+    "Fault",
+    "ModelSpec",
+    "RecordedRequest",
+    "ScriptedReply",
+    "create_app",
+    "default_models",
+    "instance_of",
+    "running_emulator",
+]

@@ -1,0 +1,237 @@
+"""Deterministic answers: echo text, tool calls from schemas, JSON, image descriptions, vectors.
+
+Pure functions of the request body, so the same request always gets the same answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+import re
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import ScriptedReply
+from .schema_values import instance_of
+
+__all__ = ["ChatAnswer", "chat_answer", "count_tokens", "embedding", "encode_vector"]
+
+_COUNT = re.compile(r"\bcount to (\d+)\b", re.IGNORECASE)
+_MAX_COUNT = 100_000
+
+
+@dataclass
+class ChatAnswer:
+    """What the emulated model says to one chat request."""
+
+    content: str | None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str = "stop"
+    reasoning_content: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def message(self) -> dict[str, Any]:
+        """The ``choices[0].message`` of a non-streamed answer."""
+        msg: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            msg["tool_calls"] = self.tool_calls
+        if self.reasoning_content is not None:
+            msg["reasoning_content"] = self.reasoning_content
+        return msg
+
+
+def count_tokens(text: str | None) -> int:
+    """Tokens, as the emulator counts them: whitespace-separated words."""
+    return len(text.split()) if text else 0
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        return " ".join(
+            str(p.get("text", "")) for p in content if isinstance(p, Mapping) and "text" in p
+        )
+    return ""
+
+
+def _images_of(content: Any) -> list[str]:
+    if not isinstance(content, Sequence) or isinstance(content, str):
+        return []
+    urls = []
+    for part in content:
+        if isinstance(part, Mapping) and part.get("type") == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, Mapping) else image
+            detail = image.get("detail") if isinstance(image, Mapping) else None
+            urls.append(_describe_image(str(url), detail))
+    return urls
+
+
+def _describe_image(url: str, detail: str | None) -> str:
+    suffix = f", detail {detail}" if detail else ""
+    if url.startswith("data:"):
+        header, _, data = url.partition(",")
+        media = header[5:].split(";")[0] or "unknown type"
+        try:
+            size = len(base64.b64decode(data, validate=True))
+        except ValueError:
+            return f"an undecodable {media} data URL{suffix}"
+        return f"a {media} image of {size} bytes{suffix}"
+    return f"the image at {url}{suffix}"
+
+
+def _prompt_tokens(messages: Sequence[Any]) -> int:
+    total = 0
+    for msg in messages:
+        if isinstance(msg, Mapping):
+            total += 1 + count_tokens(_text_of(msg.get("content")))
+            for call in msg.get("tool_calls") or []:
+                total += count_tokens(str(call.get("function", {}).get("arguments", "")))
+    return total
+
+
+def _chosen_tools(body: Mapping[str, Any], user_text: str) -> list[Mapping[str, Any]]:
+    tools = [
+        t["function"]
+        for t in body.get("tools") or []
+        if isinstance(t, Mapping) and isinstance(t.get("function"), Mapping)
+    ]
+    choice = body.get("tool_choice", "auto")
+    if not tools or choice == "none":
+        return []
+    if isinstance(choice, Mapping):
+        name = (choice.get("function") or {}).get("name")
+        return [t for t in tools if t.get("name") == name][:1]
+    lowered = user_text.lower()
+    mentioned = [
+        t
+        for t in tools
+        if str(t.get("name", "")).lower() in lowered
+        or str(t.get("name", "")).lower().replace("_", " ") in lowered
+    ]
+    if not mentioned and choice in ("required", "any"):
+        mentioned = tools[:1]
+    if body.get("parallel_tool_calls") is False:
+        mentioned = mentioned[:1]
+    return mentioned
+
+
+def _tool_call(index: int, name: str, arguments: Any, call_id: str | None = None) -> dict[str, Any]:
+    args = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    digest = hashlib.sha256(f"{index}:{name}:{args}".encode()).hexdigest()[:24]
+    return {
+        "id": call_id or f"call_{digest}",
+        "type": "function",
+        "function": {"name": name, "arguments": args},
+    }
+
+
+def _apply_limits(text: str, body: Mapping[str, Any]) -> tuple[str, str]:
+    """Cut ``text`` at the first stop sequence or after ``max_tokens`` words."""
+    finish = "stop"
+    stop = body.get("stop")
+    for seq in [stop] if isinstance(stop, str) else stop or []:
+        if seq and seq in text:
+            text = text[: text.index(seq)]
+    limit = body.get("max_tokens") or body.get("max_completion_tokens")
+    if isinstance(limit, int) and count_tokens(text) > limit:
+        text = " ".join(text.split()[:limit])
+        finish = "length"
+    return text, finish
+
+
+def _scripted(reply: ScriptedReply, prompt_tokens: int) -> ChatAnswer:
+    calls = [
+        _tool_call(i, c["name"], c.get("arguments", {}), c.get("id"))
+        for i, c in enumerate(reply.tool_calls or [])
+    ]
+    finish = reply.finish_reason or ("tool_calls" if calls else "stop")
+    completion = count_tokens(reply.content) + sum(
+        count_tokens(c["function"]["arguments"]) for c in calls
+    )
+    usage = reply.usage or {}
+    return ChatAnswer(
+        content=reply.content,
+        tool_calls=calls,
+        finish_reason=finish,
+        reasoning_content=reply.reasoning_content,
+        prompt_tokens=usage.get("prompt_tokens", prompt_tokens),
+        completion_tokens=usage.get("completion_tokens", completion),
+    )
+
+
+def chat_answer(body: Mapping[str, Any], scripted: ScriptedReply | None = None) -> ChatAnswer:
+    """The answer to a (validated) chat request body."""
+    messages = body.get("messages") or []
+    prompt_tokens = _prompt_tokens(messages)
+    if scripted is not None:
+        return _scripted(scripted, prompt_tokens)
+    last = messages[-1] if messages else {}
+    user = next(
+        (m for m in reversed(messages) if isinstance(m, Mapping) and m.get("role") == "user"), {}
+    )
+    user_text = _text_of(user.get("content")).strip()
+    if last.get("role") == "tool":
+        results = [
+            _text_of(m.get("content"))
+            for m in reversed(messages)
+            if isinstance(m, Mapping) and m.get("role") == "tool"
+        ]
+        text = "The tool returned: " + "; ".join(reversed(results))
+    else:
+        tools = _chosen_tools(body, user_text)
+        if tools:
+            calls = [
+                _tool_call(i, str(t["name"]), instance_of(t.get("parameters") or {}, user_text))
+                for i, t in enumerate(tools)
+            ]
+            completion = sum(count_tokens(c["function"]["arguments"]) for c in calls)
+            return ChatAnswer(None, calls, "tool_calls", None, prompt_tokens, completion)
+        text = _text_answer(body, user_text, user.get("content"))
+    text, finish = _apply_limits(text, body)
+    return ChatAnswer(text, [], finish, None, prompt_tokens, count_tokens(text))
+
+
+def _text_answer(body: Mapping[str, Any], user_text: str, content: Any) -> str:
+    response_format = body.get("response_format")
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {}  # type: ignore[union-attr]
+        return json.dumps(instance_of(schema, user_text))
+    if kind == "json_object":
+        return json.dumps({"answer": f"You said: {user_text}"})
+    images = _images_of(content)
+    if images:
+        seen = "; ".join(images)
+        plural = "s" if len(images) > 1 else ""
+        return f"I see {len(images)} image{plural}: {seen}. You said: {user_text}"
+    counted = _COUNT.search(user_text)
+    if counted:
+        n = min(int(counted.group(1)), _MAX_COUNT)
+        return " ".join(str(i) for i in range(1, n + 1))
+    return f"You said: {user_text}" if user_text else "Hello! How can I help?"
+
+
+def embedding(text: str, dimensions: int, input_type: str | None = None) -> list[float]:
+    """A unit vector of ``dimensions`` floats, a pure function of the text and input type."""
+    seed = hashlib.sha256(f"{input_type or ''}\x00{text}".encode()).digest()
+    rng = random.Random(int.from_bytes(seed[:8], "little"))
+    vector = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    # Rounded through float32, so the float and base64 forms carry the very same values.
+    packed = struct.pack(f"<{dimensions}f", *(v / norm for v in vector))
+    return list(struct.unpack(f"<{dimensions}f", packed))
+
+
+def encode_vector(vector: list[float], encoding_format: str | None) -> list[float] | str:
+    """The vector as floats, or as base64 of little-endian float32 values."""
+    if encoding_format == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    return vector
