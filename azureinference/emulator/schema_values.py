@@ -8,6 +8,7 @@ numeric bounds. The same schema always gives the same value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,9 +27,38 @@ _FORMATS = {
 _MAX_DEPTH = 12
 
 
+_NAMES = re.compile(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
+_NUMBERS = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+class _Hints:
+    """Values taken from the user's words, in order: names for strings, numbers for numbers.
+
+    "Ada Lovelace was 36." fills ``{"name": str, "age": int}`` with ``"Ada Lovelace"`` and 36;
+    "What is the weather in Oslo?" gives a ``city`` of ``"Oslo"`` (a lone capital at the start
+    of the text is just the sentence's first word). With no names, the whole text is the hint.
+    """
+
+    def __init__(self, text: str) -> None:
+        text = text.strip()
+        names = [m for m in _NAMES.finditer(text) if not (m.start() == 0 and " " not in m[0])]
+        self.strings = [m[0] for m in names] or ([text] if text else [])
+        self.numbers = [float(n) for n in _NUMBERS.findall(text)]
+
+    def string(self) -> str | None:
+        return self.strings.pop(0) if self.strings else None
+
+    def number(self, low: float | None, high: float | None, integer: bool) -> float | None:
+        for i, value in enumerate(self.numbers):
+            fits = (low is None or value >= low) and (high is None or value <= high)
+            if fits and (not integer or value.is_integer()):
+                return self.numbers.pop(i)
+        return None
+
+
 def instance_of(schema: Mapping[str, Any], hint: str = "") -> Any:
-    """A value valid for ``schema``; ``hint`` seeds string values (e.g. the user's words)."""
-    return _value(schema, schema, hint.strip(), "value", 0)
+    """A value valid for ``schema``; ``hint`` (e.g. the user's words) seeds the values."""
+    return _value(schema, schema, _Hints(hint), "value", 0)
 
 
 def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -45,9 +75,9 @@ def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
     return node
 
 
-def _value(schema: Any, root: Mapping[str, Any], hint: str, name: str, depth: int) -> Any:
+def _value(schema: Any, root: Mapping[str, Any], hint: _Hints, name: str, depth: int) -> Any:
     if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
-        return None if depth > _MAX_DEPTH else hint or "value"
+        return None if depth > _MAX_DEPTH else hint.string() or "value"
     if "$ref" in schema:
         return _value(_resolve(schema["$ref"], root), root, hint, name, depth + 1)
     if "const" in schema:
@@ -76,27 +106,20 @@ def _value(schema: Any, root: Mapping[str, Any], hint: str, name: str, depth: in
     kind = _type_of(schema, root)
     if kind == "object":
         props = schema.get("properties") or {}
-        return {
-            key: _value(
-                sub, root, hint if key == _first_string(props, root) else "", key, depth + 1
-            )
-            for key, sub in props.items()
-        }
+        return {key: _value(sub, root, hint, key, depth + 1) for key, sub in props.items()}
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         if "maxItems" in schema:
             count = min(count, int(schema["maxItems"]))
         items = schema.get("items", {})
         return [_value(items, root, hint, name, depth + 1) for _ in range(count)]
-    if kind == "integer":
-        return int(_number(schema, 1))
-    if kind == "number":
-        return _number(schema, 1.5)
+    if kind in ("integer", "number"):
+        return _number(schema, hint, integer=kind == "integer")
     if kind == "boolean":
         return True
     if kind == "null":
         return None
-    return _string(schema, hint or name.replace("_", " "))
+    return _string(schema, hint, name.replace("_", " "))
 
 
 def _type_of(schema: Any, root: Mapping[str, Any]) -> str:
@@ -119,35 +142,26 @@ def _type_of(schema: Any, root: Mapping[str, Any]) -> str:
     return "string"
 
 
-def _first_string(props: Mapping[str, Any], root: Mapping[str, Any]) -> str | None:
-    """The property that receives the hint: the first plain string without enum or format."""
-    for key, sub in props.items():
-        if (
-            _type_of(sub, root) == "string"
-            and isinstance(sub, Mapping)
-            and not {"enum", "const", "format", "default"} & set(sub)
-        ):
-            return key
-    return None
-
-
-def _number(schema: Mapping[str, Any], fallback: float) -> float:
+def _number(schema: Mapping[str, Any], hint: _Hints, *, integer: bool) -> float:
     low = schema.get("minimum")
     high = schema.get("maximum")
-    if low is None and "exclusiveMinimum" in schema:
-        low = schema["exclusiveMinimum"] + 1
-    if high is None and "exclusiveMaximum" in schema:
-        high = schema["exclusiveMaximum"] - 1
-    value = fallback if low is None else low
-    if high is not None and value > high:
-        value = high
-    return value
+    if "exclusiveMinimum" in schema:
+        low = schema["exclusiveMinimum"] + (1 if integer else 0.5)
+    if "exclusiveMaximum" in schema:
+        high = schema["exclusiveMaximum"] - (1 if integer else 0.5)
+    value = hint.number(low, high, integer)
+    if value is None:
+        value = (1 if integer else 1.5) if low is None else low
+        if high is not None and value > high:
+            value = high
+    return int(value) if integer else value
 
 
-def _string(schema: Mapping[str, Any], text: str) -> str:
+def _string(schema: Mapping[str, Any], hint: _Hints, name: str) -> str:
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in _FORMATS:
         return _FORMATS[fmt]
+    text = hint.string() or name
     low = int(schema.get("minLength", 0))
     high = schema.get("maxLength")
     if len(text) < low:

@@ -569,3 +569,26 @@ def test_importing_the_core_does_not_import_the_emulator() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_values_come_from_the_users_words(client: Client) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
+        "required": ["name", "age"],
+    }
+    answer = client.complete(
+        [{"role": "user", "content": "Ada Lovelace was 36."}],
+        response_format={"type": "json_schema", "json_schema": {"name": "P", "schema": schema}},
+    )
+    assert json.loads(answer.choices[0].message.content or "") == {
+        "name": "Ada Lovelace",
+        "age": 36,
+    }
+    call = client.complete(
+        [{"role": "user", "content": "What is the weather in Oslo for 3 days?"}],
+        tools=[WEATHER],
+        tool_choice="required",
+    )
+    args = json.loads((call.choices[0].message.tool_calls or [])[0].function.arguments)
+    assert args == {"city": "Oslo", "unit": "celsius", "days": 3}
