@@ -112,6 +112,7 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
         case HumanMessage():
             out = {"role": "user", "content": to_wire_content(content)}
         case AIMessage():
+            audio, content = _audio_reference(message, content)
             out = {"role": "assistant", "content": _text_of(content, "assistant")}
             calls = [to_wire_tool_call(c) for c in message.tool_calls]
             calls.extend(_invalid_to_wire(c) for c in message.invalid_tool_calls)
@@ -119,8 +120,10 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
                 calls = list(message.additional_kwargs["tool_calls"])  # legacy OpenAI form
             if calls:
                 out["tool_calls"] = calls
-                if not out["content"]:
-                    out["content"] = None
+            if audio is not None:
+                out["audio"] = audio
+            if (calls or audio is not None) and not out["content"]:
+                out["content"] = None
         case SystemMessage():
             role = message.additional_kwargs.get("__openai_role__")
             out = {"role": "developer" if role == "developer" else "system"}
@@ -147,6 +150,29 @@ def to_wire_message(message: BaseMessage) -> dict[str, Any]:
     if message.name:
         out["name"] = message.name
     return out
+
+
+def _audio_reference(
+    message: AIMessage, content: str | list[Any]
+) -> tuple[dict[str, Any] | None, str | list[Any]]:
+    """An earlier spoken answer, sent back by its id (the API keeps the audio), and the rest.
+
+    The id comes from a v1 ``audio`` block with an ``id`` in the content, or from
+    ``additional_kwargs["audio"]`` (where `from_wire_completion` puts the answer's ``audio``).
+    """
+    audio: dict[str, Any] | None = None
+    if isinstance(content, list):
+        rest = []
+        for block in content:
+            if isinstance(block, Mapping) and block.get("type") == "audio" and block.get("id"):
+                audio = {"id": block["id"]}
+            else:
+                rest.append(block)
+        content = rest
+    raw = message.additional_kwargs.get("audio")
+    if audio is None and isinstance(raw, Mapping):
+        audio = {"id": raw["id"]} if raw.get("id") else dict(raw)
+    return audio, content
 
 
 def _text_of(content: str | list[Any], role: str) -> str:
@@ -501,8 +527,12 @@ def from_wire_completion(completion: ChatCompletion, *, model: str | None = None
         reasoning = _reasoning_of(wire)
         if reasoning:
             additional["reasoning_content"] = reasoning
-        if wire.model_extra and wire.model_extra.get("refusal"):
-            additional["refusal"] = wire.model_extra["refusal"]
+        extra = wire.model_extra
+        if extra:
+            if extra.get("refusal"):
+                additional["refusal"] = extra["refusal"]
+            if extra.get("audio"):  # modalities=["text", "audio"]: id, data, transcript...
+                additional["audio"] = extra["audio"]
         message = AIMessage(
             content=wire.content or "",
             tool_calls=calls,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from lc_support import FakeEndpoint, make_llm, start_local_server
+from lc_support import FakeEndpoint, body_modulo_ids, make_llm, start_local_server
 
 from langchain_azureinference import AzureAIChatCompletionsModel
 from tests.core.core_server import LocalServer
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """Register the cassette matcher the standard suites use (``body_modulo_ids``)."""
+    vcr.register_matcher("body_modulo_ids", body_modulo_ids)
 
 
 @pytest.fixture(scope="session")

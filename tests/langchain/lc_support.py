@@ -10,6 +10,7 @@ through the core's own ``httpx`` client and a real socket, as they would to a se
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -255,3 +256,39 @@ def iter_texts(chunks: Iterable[Any]) -> Iterator[str]:
     for c in chunks:
         if isinstance(c.content, str):
             yield c.content
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _ids_numbered(body: Any) -> Any:
+    """The JSON body with each random UUID (a tool call id) replaced by its order of appearance."""
+    if not body:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    seen: dict[str, str] = {}
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str) and _UUID.fullmatch(value):
+            return seen.setdefault(value, f"<id {len(seen)}>")
+        return value
+
+    return walk(data)
+
+
+def body_modulo_ids(r1: Any, r2: Any) -> None:
+    """A vcrpy matcher: the bodies are the same JSON once random ids are numbered in order.
+
+    The standard suite's few-shot examples carry a fresh ``uuid4`` tool call id on every run.
+
+    Raises:
+        AssertionError: The bodies differ.
+    """
+    assert _ids_numbered(r1.body) == _ids_numbered(r2.body)

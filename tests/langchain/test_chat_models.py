@@ -41,7 +41,8 @@ from typing_extensions import TypedDict
 
 from azureinference import ConfigurationError, UnsupportedParameterError
 from langchain_azureinference import AzureAIChatCompletionsModel
-from tests.conftest import PLACEHOLDER_ENDPOINT, PLACEHOLDER_KEY
+from langchain_azureinference._convert import to_wire_message
+from tests.conftest import PLACEHOLDER_ENDPOINT, PLACEHOLDER_KEY, load_json
 
 # ---- construction ---------------------------------------------------------------------------
 
@@ -804,6 +805,34 @@ def test_image_url_input(fake: FakeEndpoint, llm: AzureAIChatCompletionsModel) -
     assert fake.body["messages"][0]["content"] == [
         {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
     ]
+
+
+AUDIO_EXAMPLE = load_json(
+    "spec_examples/data-plane/ModelInference/stable/2025-05-01/examples/"
+    "GetChatCompletions_AudioModality_Gen.json"
+)
+
+
+async def test_audio_in_and_out_as_the_spec_example(
+    fake: FakeEndpoint, llm: AzureAIChatCompletionsModel, mode: str
+) -> None:
+    spec = AUDIO_EXAMPLE["parameters"]["body"]
+    fake.reply(AUDIO_EXAMPLE["responses"]["200"]["body"])
+    audio_block = spec["messages"][1]["content"][0]
+    history = [
+        SystemMessage(spec["messages"][0]["content"]),
+        HumanMessage([audio_block]),
+        AIMessage("", additional_kwargs={"audio": {"id": "abcdef1234", "data": "...", "x": 1}}),
+        HumanMessage([{"type": "audio", "base64": audio_block["input_audio"]["data"]}]),
+    ]
+    message = await call_invoke(llm, mode, history, modalities=["text", "audio"])
+    assert fake.body["messages"] == spec["messages"]  # the spoken answer goes back by its id
+    assert fake.body["modalities"] == ["text", "audio"]
+    assert message.additional_kwargs["audio"]["transcript"] == "This is a sample transcript"
+    assert message.usage_metadata["input_token_details"] == {"audio": 10, "cache_read": 0}
+    assert message.usage_metadata["output_token_details"] == {"audio": 5, "reasoning": 0}
+    # The answer itself, sent back in the next turn: by its id too.
+    assert to_wire_message(message)["audio"] == {"id": "abcdef1234"}
 
 
 # ---- structured output ----------------------------------------------------------------------

@@ -498,6 +498,14 @@ def test_from_wire_completion_without_model_uses_the_asked_one() -> None:
     assert message.usage_metadata is None
 
 
+def test_assistant_audio_goes_back_by_id() -> None:
+    v1 = AIMessage([{"type": "audio", "id": "au_1"}, {"type": "text", "text": "Hi"}])
+    assert to_wire_message(v1) == {"role": "assistant", "content": "Hi", "audio": {"id": "au_1"}}
+    no_id = AIMessage("", additional_kwargs={"audio": {"data": "AAAA"}})
+    wire = to_wire_message(no_id)
+    assert wire == {"role": "assistant", "content": None, "audio": {"data": "AAAA"}}
+
+
 def test_from_wire_completion_reasoning_field_and_refusal() -> None:
     completion = ChatCompletion.model_validate(
         {"choices": [{"index": 0, "message": {"content": "", "reasoning": "r", "refusal": "no"}}]}
