@@ -193,8 +193,6 @@ def vcr_config(vcr_config: dict[str, Any]) -> dict[str, Any]:
 
 # TEMPORARY: answers the first emulator does not give yet (the suite checks the model's answer).
 _EMULATOR_GAPS = {
-    "test_tool_calling": "tool arguments from the prompt (magic_function(3) -> {'input': 3})",
-    "test_tool_calling_async": "tool arguments from the prompt (magic_function(3) -> {'input': 3})",
     "test_json_mode": "JSON mode with the keys the prompt asks for ('setup', 'punchline')",
     "test_agent_loop": "a tool call for a prompt about its subject ('weather' -> get_weather)",
     "test_unicode_tool_call_integration": "tool arguments that quote the prompt's unicode name",
