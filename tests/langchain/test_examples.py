@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -23,11 +22,6 @@ def test_every_topic_has_an_example() -> None:
     ]
 
 
-# TEMPORARY, until the emulator (azureinference/emulator) lands.
-@pytest.mark.skipif(
-    importlib.util.find_spec("azureinference.emulator") is None,
-    reason="the emulator (azureinference.emulator) has not landed yet",
-)
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs_against_the_emulator(script: str) -> None:
     env = {

@@ -5,7 +5,7 @@
   ``cassettes/test_standard/`` (recorded against the emulator with ``--record-mode=once`` through
   the ``cassette_endpoint`` fixture, stored with the placeholder host and no credentials).
 - ``TestChatModelEmulator`` / ``TestEmbeddingsEmulator``: the same suites live against the local
-  emulator.
+  emulator (the ``azure_inference_emulator`` fixture of its pytest plugin).
 
 Capability flags are properties, as the suites expect.
 """
@@ -15,10 +15,8 @@ from __future__ import annotations
 import base64
 import functools
 import importlib
-import importlib.util
 import io
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,9 @@ from langchain_tests.integration_tests import (
 )
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 
+from azureinference.emulator import Emulator
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
-from tests.conftest import PLACEHOLDER_ENDPOINT, PLACEHOLDER_KEY, is_recording
+from tests.conftest import PLACEHOLDER_ENDPOINT, PLACEHOLDER_KEY
 
 CHAT_MODEL = "gpt-4o-mini"
 EMBED_MODEL = "text-embedding-3-small"
@@ -170,13 +169,7 @@ class TestEmbeddingsUnit(EmbeddingsUnitTests):
 
 # ---- integration suites -----------------------------------------------------------------------
 
-# TEMPORARY, until the emulator (azureinference/emulator) lands and the cassettes are recorded
-# against it: the live suites and cassettes-without-cassettes are skipped, not failed.
-_EMULATOR_MISSING = importlib.util.find_spec("azureinference.emulator") is None
 _CASSETTES = Path(__file__).parent / "cassettes" / "test_standard"
-_needs_emulator = pytest.mark.skipif(
-    _EMULATOR_MISSING, reason="the emulator (azureinference.emulator) has not landed yet"
-)
 
 
 @pytest.fixture(scope="module")
@@ -197,12 +190,6 @@ _EMULATOR_GAPS = {
     "test_agent_loop": "a tool call for a prompt about its subject ('weather' -> get_weather)",
     "test_unicode_tool_call_integration": "tool arguments that quote the prompt's unicode name",
 }
-
-
-@pytest.fixture
-def _needs_cassettes(request: pytest.FixtureRequest) -> None:
-    if not is_recording(request.config) and not _CASSETTES.is_dir():
-        pytest.skip("cassettes not recorded yet (record against the emulator once it lands)")
 
 
 @pytest.fixture
@@ -270,7 +257,7 @@ class _EmbeddingsIntegration(EmbeddingsIntegrationTests):
 
 
 @pytest.mark.vcr
-@pytest.mark.usefixtures("_needs_cassettes", "_emulator_gaps", "_offline_suite_downloads")
+@pytest.mark.usefixtures("_emulator_gaps", "_offline_suite_downloads")
 # Recording runs test_stream_time's model once, outside its benchmark, which then warns.
 @pytest.mark.filterwarnings("ignore:Benchmark fixture was not used")
 class TestChatModelIntegration(_ChatIntegration):
@@ -286,7 +273,6 @@ class TestChatModelIntegration(_ChatIntegration):
 
 
 @pytest.mark.vcr
-@pytest.mark.usefixtures("_needs_cassettes")
 class TestEmbeddingsIntegration(_EmbeddingsIntegration):
     """Replayed from cassettes (recorded against the emulator)."""
 
@@ -295,29 +281,18 @@ class TestEmbeddingsIntegration(_EmbeddingsIntegration):
         self.endpoint, self.key = cassette_endpoint
 
 
-@pytest.fixture(scope="module")
-def emulator_endpoint() -> Iterator[tuple[str, str]]:
-    """(endpoint, key) of a local emulator started once for this module."""
-    from azureinference.emulator import running_emulator
-
-    with running_emulator() as emu:
-        yield emu.url + "/models", emu.key
-
-
-@_needs_emulator
 @pytest.mark.usefixtures("_emulator_gaps", "_offline_suite_downloads")
 class TestChatModelEmulator(_ChatIntegration):
     """Live against the local emulator."""
 
     @pytest.fixture(autouse=True)
-    def _emulator(self, emulator_endpoint: tuple[str, str]) -> None:
-        self.endpoint, self.key = emulator_endpoint
+    def _emulator(self, azure_inference_emulator: Emulator) -> None:
+        self.endpoint, self.key = azure_inference_emulator.endpoint, azure_inference_emulator.key
 
 
-@_needs_emulator
 class TestEmbeddingsEmulator(_EmbeddingsIntegration):
     """Live against the local emulator."""
 
     @pytest.fixture(autouse=True)
-    def _emulator(self, emulator_endpoint: tuple[str, str]) -> None:
-        self.endpoint, self.key = emulator_endpoint
+    def _emulator(self, azure_inference_emulator: Emulator) -> None:
+        self.endpoint, self.key = azure_inference_emulator.endpoint, azure_inference_emulator.key
