@@ -25,6 +25,12 @@ from tests.core.core_server import LocalServer, SeenRequest, _Handler, _Server
 
 MODEL = "gpt-4o-mini"
 
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+"""A 1x1 PNG, base64."""
+
 
 def completion(
     content: str | None = "Hello!",

@@ -25,6 +25,7 @@ from langchain_core.messages import (
 from langchain_core.tools import tool
 from lc_support import (
     MODEL,
+    PNG,
     FakeEndpoint,
     aggregate,
     call_invoke,
@@ -772,11 +773,6 @@ async def test_tool_round_trip_wire_form(
 
 
 # ---- images ---------------------------------------------------------------------------------
-
-PNG = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.tools import tool
+from lc_support import PNG
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
@@ -38,10 +39,6 @@ from langchain_azureinference._convert import (
 )
 from langchain_azureinference._structured import StructuredOutputParser, to_response_format
 
-PNG = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
 PNG_URL = f"data:image/png;base64,{PNG}"
 
 # ---- messages ---------------------------------------------------------------------------------

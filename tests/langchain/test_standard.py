@@ -27,6 +27,7 @@ from langchain_tests.integration_tests import (
     EmbeddingsIntegrationTests,
 )
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
+from lc_support import PNG
 
 from azureinference.emulator import Emulator
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
@@ -43,9 +44,7 @@ EMULATOR_OVERRIDE_MODEL = "emulator-limited"  # another chat model (it refuses t
 # What the suite downloads (``test_image_inputs``: a PNG from GitHub; ``test_audio_inputs``: a WAV
 # from wikimedia.org) is served from memory so the suite runs offline; the model only ever sees
 # base64 data or the URL either way.
-_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
+_PNG = base64.b64decode(PNG)
 
 
 def _wav() -> bytes:
