@@ -22,6 +22,18 @@ def test_every_topic_has_an_example() -> None:
     ]
 
 
+# What each example shows, as the emulator answers it (deterministic).
+EXPECTED = {
+    "langchain_agent.py": ["-> get_weather({'city': ", "answer: The tool returned:"],
+    "langchain_chain.py": ["Good morning!", "Thank you.", "See you tomorrow."],
+    "langchain_streaming.py": ["usage: {'input_tokens'", "finish reason: stop", "Count from one"],
+    "langchain_structured_output.py": [
+        "Person(name=",
+        "tool calls: [{'name': 'Person'",
+    ],
+}
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs_against_the_emulator(script: str) -> None:
     env = {
@@ -39,3 +51,6 @@ def test_example_runs_against_the_emulator(script: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "local emulator" in done.stdout
+    for text in EXPECTED[script]:
+        assert text in done.stdout
+    assert not done.stderr  # no warning either
