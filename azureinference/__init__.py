@@ -14,7 +14,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .auth import AzureAuth, HeaderCredential, StaticKeyCredential, make_auth
-from .client import AsyncClient, Capabilities, Client
+from .client import CLIENT_OPTIONS, AsyncClient, Capabilities, Client
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
     APIConnectionError,
@@ -47,6 +47,7 @@ from .types import (
 )
 
 __all__ = [
+    "CLIENT_OPTIONS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",

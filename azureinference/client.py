@@ -57,7 +57,7 @@ from .types import (
     decode_base64_embedding,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Capabilities", "Client"]
+__all__ = ["CLIENT_OPTIONS", "DEFAULT_TIMEOUT", "AsyncClient", "Capabilities", "Client"]
 
 log = logging.getLogger("azureinference")
 
@@ -142,6 +142,24 @@ def _merge_embeddings(results: list[EmbeddingsResult], model: str | None) -> Emb
         data=items,
         usage=CompletionUsage(prompt_tokens=prompt, total_tokens=total),
     )
+
+
+CLIENT_OPTIONS = frozenset(
+    {
+        "api_version",
+        "credential_scopes",
+        "headers",
+        "timeout",
+        "max_retries",
+        "retry_policy",
+        "user_agent",
+        "extra_parameters",
+        "embed_batch_size",
+        "httpx_kwargs",
+    }
+)
+"""The keyword options `Client` and `AsyncClient` take besides endpoint, credential and model:
+what an adapter's ``client_kwargs`` may hold."""
 
 
 class _BaseClient:

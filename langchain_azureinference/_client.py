@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from azureinference import AsyncClient, Client, ConfigurationError
+from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
 from azureinference import __version__ as _core_version
 from azureinference.endpoints import parse_endpoint
 
@@ -66,20 +66,7 @@ CONNECTION_FIELDS = frozenset(
 )
 """Fields that shape the connection: assigning one drops the cached clients."""
 
-CLIENT_KWARGS = frozenset(
-    {
-        "api_version",
-        "credential_scopes",
-        "headers",
-        "timeout",
-        "max_retries",
-        "retry_policy",
-        "user_agent",
-        "extra_parameters",
-        "embed_batch_size",
-        "httpx_kwargs",
-    }
-)
+CLIENT_KWARGS = CLIENT_OPTIONS
 """The ``client_kwargs`` the core client takes."""
 
 # azure-core options that langchain-azure-ai users pass in client_kwargs, with what they become.

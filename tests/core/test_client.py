@@ -549,3 +549,18 @@ async def test_embed_nothing(sync: bool) -> None:
     result = await maybe_await(client.embed([]))
     assert result.vectors == []
     assert rec.requests == []
+
+
+def test_client_options_name_every_keyword_the_client_takes() -> None:
+    """Adapters check ``client_kwargs`` against CLIENT_OPTIONS: it must match the signature."""
+    import inspect
+
+    from azureinference import CLIENT_OPTIONS
+    from azureinference.client import _BaseClient
+
+    keywords = {
+        name
+        for name, p in inspect.signature(_BaseClient.__init__).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    assert keywords - {"model"} == CLIENT_OPTIONS
