@@ -1,0 +1,123 @@
+"""What both LlamaIndex classes share: the endpoint, the credential, the core clients.
+
+The credential is kept in a private attribute as a `SecretStr` (strings) or as the object given
+(key and token credentials), so it is never in ``repr``, ``to_dict``/``to_json`` or logs, yet it
+travels with a pickled model (an ``IngestionPipeline`` with workers pickles its transformations,
+and the workers need to call the endpoint). The core clients pickle without their connections.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import SecretStr
+
+from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
+from azureinference import __version__ as _core_version
+from azureinference.endpoints import parse_endpoint
+
+__all__ = [
+    "CLIENT_KWARGS",
+    "check_arguments",
+    "make_clients",
+    "resolve_credential",
+    "resolve_endpoint",
+]
+
+ENDPOINT_ENV = "AZURE_INFERENCE_ENDPOINT"
+CREDENTIAL_ENV = "AZURE_INFERENCE_CREDENTIAL"
+
+CLIENT_KWARGS = CLIENT_OPTIONS
+"""The ``client_kwargs`` the core client takes; any other key is an error."""
+
+_USER_AGENT = f"llamaindex-azureinference/{_core_version}"
+
+
+def resolve_endpoint(endpoint: str | None) -> str:
+    """The endpoint given, else ``AZURE_INFERENCE_ENDPOINT``, checked without I/O.
+
+    Raises:
+        ConfigurationError: Neither is set, or the URL is not one the core can use.
+    """
+    endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
+    if not endpoint:
+        raise ConfigurationError(f"No endpoint given: pass endpoint=... or set {ENDPOINT_ENV}.")
+    parse_endpoint(endpoint)
+    return endpoint
+
+
+def resolve_credential(credential: Any) -> Any:
+    """The credential given, else ``AZURE_INFERENCE_CREDENTIAL``; strings become `SecretStr`."""
+    if credential is None:
+        credential = os.environ.get(CREDENTIAL_ENV)
+    if isinstance(credential, str):
+        return SecretStr(credential)
+    return credential
+
+
+def make_clients(
+    endpoint: str,
+    credential: Any,
+    *,
+    model: str | None,
+    api_version: str | None,
+    timeout: float | None,
+    max_retries: int,
+    client_kwargs: Mapping[str, Any],
+) -> tuple[Client, AsyncClient]:
+    """A sync and an async core client for these settings (no I/O).
+
+    Raises:
+        ConfigurationError: An unknown ``client_kwargs`` key, or a bad endpoint or credential.
+    """
+    unknown = sorted(set(client_kwargs) - CLIENT_KWARGS)
+    if unknown:
+        raise ConfigurationError(
+            f"client_kwargs {unknown} are not options of the client; it takes "
+            f"{sorted(CLIENT_KWARGS)}."
+        )
+    options: dict[str, Any] = dict(client_kwargs)
+    if api_version is not None:
+        options["api_version"] = api_version
+    if timeout is not None:
+        options["timeout"] = timeout
+    options["max_retries"] = max_retries
+    agent = options.get("user_agent")
+    options["user_agent"] = f"{agent} {_USER_AGENT}" if agent else _USER_AGENT
+    secret = credential.get_secret_value() if isinstance(credential, SecretStr) else credential
+    return (
+        Client(endpoint, secret, model=model, **options),
+        AsyncClient(endpoint, secret, model=model, **options),
+    )
+
+
+def restore_state(model: Any, state: dict[str, Any]) -> None:
+    """Unpickle a model: rebuild it from its fields and the credential it was pickled with.
+
+    LlamaIndex's own ``__setstate__`` re-runs ``__init__`` with the fields only, which would
+    lose the credential (it is not a field, to keep it out of ``to_dict``) and fall back to the
+    environment: a worker process of an ``IngestionPipeline`` would then call without a key.
+    """
+    private = state.get("__pydantic_private__") or {}
+    fields = dict(state.get("__dict__") or {})
+    model.__init__(credential=private.get("_credential"), **fields)
+
+
+def check_arguments(owner: str, kwargs: dict[str, Any], fields: Any, credential: Any) -> Any:
+    """Apply the peers' aliases (``model``, ``api_key``); refuse what is not a field.
+
+    Returns the credential, which ``api_key`` may have given.
+    """
+    if "model" in kwargs and kwargs.get("model_name") is None:
+        kwargs["model_name"] = kwargs.pop("model")
+    if "api_key" in kwargs and credential is None:
+        credential = kwargs.pop("api_key")
+    unknown = sorted(set(kwargs) - set(fields))
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown argument(s) {unknown} for {owner}. Request parameters "
+            "the API does not define go in model_extras={...}."
+        )
+    return credential

@@ -1,0 +1,194 @@
+"""`AzureAIEmbeddingsModel`: a LlamaIndex embedder (text and images) on the shared core.
+
+Drop-in for ``llama_index.embeddings.azure_inference.AzureAIEmbeddingsModel`` (same constructor
+arguments). Texts go to ``/embeddings`` (base64 on the wire, ``input_type`` ``"document"`` for
+texts and ``"query"`` for queries, dropped for endpoints that refuse it), images to
+``/images/embeddings``; it is a `MultiModalEmbedding`, so multi-modal indexes can use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.base.embeddings.base import Embedding
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
+from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
+from llama_index.core.schema import ImageType
+
+from azureinference import AsyncClient, Client
+from azureinference.requests import EMBEDDINGS_FIELDS
+
+from ._connection import (
+    check_arguments,
+    make_clients,
+    resolve_credential,
+    resolve_endpoint,
+    restore_state,
+)
+from ._convert import image_to_url
+
+__all__ = ["AzureAIEmbeddingsModel"]
+
+DEFAULT_EMBED_BATCH_SIZE = 96
+"""Texts per request: LlamaIndex's default of 10 makes 2,000 texts 200 requests; 96 is the most
+Cohere's embedding models take in one request (OpenAI's take 2,048)."""
+
+
+def _image_url(image: ImageType) -> str:
+    """A data URL (or the URL) for a path, bytes-like object or URL string."""
+    from llama_index.core.base.llms.types import ImageBlock
+
+    if isinstance(image, str) and image.startswith(("http://", "https://", "data:")):
+        return image
+    if isinstance(image, (bytes, bytearray)):
+        return image_to_url(ImageBlock(image=bytes(image)))
+    if hasattr(image, "read"):
+        return image_to_url(ImageBlock(image=image.read()))
+    return image_to_url(ImageBlock(path=image))
+
+
+class AzureAIEmbeddingsModel(MultiModalEmbedding):
+    """An embeddings model of the Azure AI Model Inference API (or an OpenAI-compatible one).
+
+    ```python
+    from llamaindex_azureinference import AzureAIEmbeddingsModel
+
+    embed_model = AzureAIEmbeddingsModel(
+        endpoint="https://<resource>.services.ai.azure.com/models",
+        credential="<key>",
+        model_name="text-embedding-3-small",
+    )
+    ```
+    """
+
+    model_config = ConfigDict(protected_namespaces=(), arbitrary_types_allowed=True)
+
+    endpoint: str | None = Field(default=None, description="The endpoint URL.")
+    api_version: str | None = Field(default=None, description="Overrides the api-version.")
+    dimensions: int | None = Field(default=None, gt=0, description="Vector length, if settable.")
+    input_type: bool = Field(
+        default=True,
+        description='Send input_type "document" for texts and "query" for queries (dropped '
+        "automatically where the endpoint refuses it).",
+    )
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="More request parameters; those the API does not define go as model_extras.",
+    )
+    model_extras: dict[str, Any] = Field(default_factory=dict)
+    timeout: float | None = Field(default=120.0)
+    max_retries: int = Field(default=2, ge=0)
+    client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    _credential: Any = PrivateAttr(default=None)
+    _client: Client = PrivateAttr()
+    _aclient: AsyncClient = PrivateAttr()
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        credential: Any = None,
+        model_name: str | None = None,
+        *,
+        embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE,
+        client_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["model_name"] = model_name
+        credential = check_arguments(
+            "AzureAIEmbeddingsModel", kwargs, type(self).model_fields, credential
+        )
+        model_name = kwargs.pop("model_name")
+        endpoint = resolve_endpoint(endpoint)
+        super().__init__(
+            endpoint=endpoint,
+            model_name=model_name or "unknown",
+            embed_batch_size=embed_batch_size,
+            client_kwargs=dict(client_kwargs or {}),
+            **kwargs,
+        )
+        self._credential = resolve_credential(credential)
+        self._client, self._aclient = make_clients(
+            endpoint,
+            self._credential,
+            model=model_name,
+            api_version=self.api_version,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            client_kwargs={"embed_batch_size": embed_batch_size, **self.client_kwargs},
+        )
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The name ``to_dict`` records."""
+        return "AzureAIEmbeddingsModel"
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_state(self, state)
+
+    def _params(self, input_type: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"batch_size": self.embed_batch_size}
+        if self.model_name and self.model_name != "unknown":
+            params["model"] = self.model_name
+        if self.dimensions is not None:
+            params["dimensions"] = self.dimensions
+        if self.input_type and input_type is not None:
+            params["input_type"] = input_type
+        extras = dict(self.model_extras)
+        for key, value in self.model_kwargs.items():
+            if key in EMBEDDINGS_FIELDS:
+                params[key] = value
+            else:
+                extras[key] = value
+        if extras:
+            params["model_extras"] = extras
+        return params
+
+    def _embed(self, texts: list[str], input_type: str) -> list[Embedding]:
+        return self._client.embed(texts, **self._params(input_type)).vectors
+
+    async def _aembed(self, texts: list[str], input_type: str) -> list[Embedding]:
+        return (await self._aclient.embed(texts, **self._params(input_type))).vectors
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._embed([query], "query")[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._aembed([query], "query"))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._embed([text], "document")[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._aembed([text], "document"))[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return self._embed(texts, "document")
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return await self._aembed(texts, "document")
+
+    def _image_params(self) -> dict[str, Any]:
+        params = self._params(None)
+        params.pop("input_type", None)
+        return params
+
+    def _get_image_embedding(self, img_file_path: ImageType) -> Embedding:
+        vectors = self._client.embed_images(
+            [{"image": _image_url(img_file_path)}], **self._image_params()
+        )
+        return vectors.vectors[0]
+
+    async def _aget_image_embedding(self, img_file_path: ImageType) -> Embedding:
+        result = await self._aclient.embed_images(
+            [{"image": _image_url(img_file_path)}], **self._image_params()
+        )
+        return result.vectors[0]
+
+    def _get_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
+        images = [{"image": _image_url(p)} for p in img_file_paths]
+        return self._client.embed_images(images, **self._image_params()).vectors
+
+    async def _aget_image_embeddings(self, img_file_paths: list[ImageType]) -> list[Embedding]:
+        images = [{"image": _image_url(p)} for p in img_file_paths]
+        return (await self._aclient.embed_images(images, **self._image_params())).vectors

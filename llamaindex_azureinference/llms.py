@@ -1,0 +1,538 @@
+"""`AzureAICompletionsModel`: a LlamaIndex `FunctionCallingLLM` on the shared core.
+
+Drop-in for ``llama_index.llms.azure_inference.AzureAICompletionsModel`` (same constructor
+arguments), with streaming token usage, streamed tool calls, ``json_schema`` structured output,
+images, ``model_extras`` and the core's errors, retries and endpoint forms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import Any, Literal
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
+from llama_index.core.constants import (
+    DEFAULT_CONTEXT_WINDOW,
+    DEFAULT_NUM_OUTPUTS,
+    DEFAULT_TEMPERATURE,
+)
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import PydanticProgramMode
+from pydantic import BaseModel
+
+from azureinference import APIStatusError, AsyncClient, Client, ModelInfo
+from azureinference.requests import CHAT_FIELDS
+
+from ._connection import (
+    check_arguments,
+    make_clients,
+    resolve_credential,
+    resolve_endpoint,
+    restore_state,
+)
+from ._convert import (
+    StreamAccumulator,
+    completion_message,
+    from_wire_message,
+    to_wire_messages,
+    to_wire_tool,
+    tool_selections,
+    usage_kwargs,
+)
+from ._structured import JsonSchemaProgram
+
+__all__ = ["AzureAICompletionsModel"]
+
+log = logging.getLogger(__name__)
+dispatcher = get_dispatcher(__name__)
+
+_DEFAULTS = (
+    "temperature",
+    "max_tokens",
+    "seed",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+)
+
+
+class AzureAICompletionsModel(FunctionCallingLLM):
+    """A chat model of the Azure AI Model Inference API (or any OpenAI-compatible endpoint).
+
+    ```python
+    from llamaindex_azureinference import AzureAICompletionsModel
+
+    llm = AzureAICompletionsModel(
+        endpoint="https://<resource>.services.ai.azure.com/models",
+        credential="<key>",  # or AzureKeyCredential, DefaultAzureCredential(), "api-key: <key>"
+        model_name="gpt-4o-mini",
+    )
+    ```
+
+    ``endpoint`` and ``credential`` default to ``AZURE_INFERENCE_ENDPOINT`` and
+    ``AZURE_INFERENCE_CREDENTIAL``. The credential is never part of ``repr``, ``to_dict`` or
+    logs; a model rebuilt with ``from_dict`` reads it from the environment (or pass it again).
+    """
+
+    model_config = ConfigDict(protected_namespaces=(), arbitrary_types_allowed=True)
+
+    endpoint: str | None = Field(
+        default=None, description="The endpoint URL, as the portal shows it."
+    )
+    model_name: str | None = Field(
+        default=None,
+        description="The model (or deployment); optional where the endpoint serves one.",
+    )
+    api_version: str | None = Field(
+        default=None, description="Overrides the endpoint's api-version."
+    )
+    temperature: float | None = Field(default=DEFAULT_TEMPERATURE, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    seed: int | None = Field(default=None, description="The random seed for sampling.")
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="More request parameters; those the API does not define go as model_extras.",
+    )
+    model_extras: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Parameters the model knows but the API does not, sent with "
+        "extra-parameters: pass-through.",
+    )
+    context_window: int = Field(default=DEFAULT_CONTEXT_WINDOW, gt=0)
+    num_output: int | None = Field(
+        default=None, gt=0, description="Tokens reserved for the answer (default: max_tokens)."
+    )
+    timeout: float | None = Field(default=120.0, description="Seconds per request.")
+    max_retries: int = Field(default=2, ge=0)
+    structured_output_method: Literal["json_schema", "function_calling"] = Field(
+        default="json_schema",
+        description="How structured_predict asks: the API's json_schema response format "
+        "(falls back to function calling where refused), or function calling.",
+    )
+    client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    _credential: Any = PrivateAttr(default=None)
+    _client: Client = PrivateAttr()
+    _aclient: AsyncClient = PrivateAttr()
+    _model_info: ModelInfo | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        credential: Any = None,
+        *,
+        client_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        credential = check_arguments(
+            "AzureAICompletionsModel", kwargs, type(self).model_fields, credential
+        )
+        endpoint = resolve_endpoint(endpoint)
+        super().__init__(endpoint=endpoint, client_kwargs=dict(client_kwargs or {}), **kwargs)
+        self._credential = resolve_credential(credential)
+        self._client, self._aclient = make_clients(
+            endpoint,
+            self._credential,
+            model=self.model_name,
+            api_version=self.api_version,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            client_kwargs=self.client_kwargs,
+        )
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The name ``to_dict`` records."""
+        return "AzureAICompletionsModel"
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_state(self, state)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """What LlamaIndex needs to know; never calls the endpoint (see `get_model_info`)."""
+        name = self.model_name or (self._model_info.model_name if self._model_info else None)
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.num_output or self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=name or "unknown",
+            system_role=MessageRole.SYSTEM,
+        )
+
+    def get_model_info(self) -> ModelInfo | None:
+        """The endpoint's ``/info`` (fetched once; None where the endpoint has none)."""
+        if self._model_info is None:
+            self._model_info = self._client.get_model_info(self.model_name)
+        return self._model_info
+
+    # --- requests ------------------------------------------------------------------------
+
+    def _params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for name in _DEFAULTS:
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        extras = dict(self.model_extras)
+        for key, value in self.model_kwargs.items():
+            if key in CHAT_FIELDS:
+                params[key] = value
+            else:
+                extras[key] = value
+        if "model_extras" in kwargs:
+            extras.update(kwargs.pop("model_extras") or {})
+        params.update(kwargs)
+        if extras:
+            params["model_extras"] = extras
+        return params
+
+    def _chat_response(self, completion: Any) -> ChatResponse:
+        message = from_wire_message(completion_message(completion))
+        usage = usage_kwargs(completion.usage)
+        if completion.choices and completion.choices[0].finish_reason:
+            message.additional_kwargs["finish_reason"] = completion.choices[0].finish_reason
+        return ChatResponse(message=message, raw=completion, additional_kwargs=usage)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        completion = self._client.complete(to_wire_messages(messages), **self._params(kwargs))
+        return self._chat_response(completion)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        completion = await self._aclient.complete(
+            to_wire_messages(messages), **self._params(kwargs)
+        )
+        return self._chat_response(completion)
+
+    @staticmethod
+    def _stream_response(acc: StreamAccumulator, chunk: Any) -> ChatResponse:
+        text = ""
+        for choice in chunk.choices or ():
+            if choice.index == 0:
+                text = acc.add(choice.delta, choice.finish_reason)
+        usage = usage_kwargs(chunk.usage) if chunk.usage is not None else {}
+        return ChatResponse(message=acc.message(), delta=text, raw=chunk, additional_kwargs=usage)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        wire = to_wire_messages(messages)
+        params = self._params(kwargs)
+
+        def gen() -> ChatResponseGen:
+            acc = StreamAccumulator()
+            with self._client.stream(wire, **params) as stream:
+                for chunk in stream:
+                    yield self._stream_response(acc, chunk)
+
+        return gen()
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        wire = to_wire_messages(messages)
+        params = self._params(kwargs)
+
+        async def gen() -> ChatResponseAsyncGen:
+            acc = StreamAccumulator()
+            stream = await self._aclient.stream(wire, **params)
+            async with stream:
+                async for chunk in stream:
+                    yield self._stream_response(acc, chunk)
+
+        return gen()
+
+    # --- the LLM interface ---------------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Chat."""
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Chat, asynchronously."""
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream a chat answer; the last response carries the token usage."""
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Stream a chat answer, asynchronously."""
+        return await self._astream_chat(messages, **kwargs)
+
+    def _prompt_messages(self, prompt: str, formatted: bool) -> list[ChatMessage]:
+        if not formatted and self.completion_to_prompt is not None:
+            prompt = self.completion_to_prompt(prompt)
+        return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+    @staticmethod
+    def _completion(response: ChatResponse) -> CompletionResponse:
+        return CompletionResponse(
+            text=response.message.content or "",
+            raw=response.raw,
+            additional_kwargs=response.additional_kwargs,
+            delta=response.delta,
+        )
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete a prompt (sent as one user message)."""
+        return self._completion(self._chat(self._prompt_messages(prompt, formatted), **kwargs))
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Complete a prompt, asynchronously."""
+        response = await self._achat(self._prompt_messages(prompt, formatted), **kwargs)
+        return self._completion(response)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream a completion."""
+        responses = self._stream_chat(self._prompt_messages(prompt, formatted), **kwargs)
+        return (self._completion(r) for r in responses)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Stream a completion, asynchronously."""
+        responses = await self._astream_chat(self._prompt_messages(prompt, formatted), **kwargs)
+
+        async def gen() -> CompletionResponseAsyncGen:
+            async for response in responses:
+                yield self._completion(response)
+
+        return gen()
+
+    # --- tools ---------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[Any],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        messages = list(chat_history or [])  # the caller's list is never changed
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        specs = [to_wire_tool(tool) for tool in tools]
+        if tool_choice is None:
+            tool_choice = "required" if tool_required else "auto"
+        elif isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):
+            tool_choice = {"type": "function", "function": {"name": tool_choice}}
+        return {
+            "messages": messages,
+            "tools": specs or None,
+            "tool_choice": tool_choice if specs else None,
+            **kwargs,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[Any],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        if not allow_parallel_tool_calls:
+            seen = False
+            kept = []
+            for block in response.message.blocks:
+                if isinstance(block, ToolCallBlock):
+                    if seen:
+                        continue
+                    seen = True
+                kept.append(block)
+            response.message.blocks = kept
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls of a response.
+
+        Raises:
+            ValueError: No tool call (when ``error_on_no_tool_call``), or a call whose arguments
+                are not a JSON object.
+        """
+        selections = tool_selections(response.message)
+        if not selections and error_on_no_tool_call:
+            raise ValueError("Expected at least one tool call, but got 0 tool calls.")
+        return selections
+
+    # --- structured output ---------------------------------------------------------------
+
+    def _json_schema_program(
+        self, output_cls: type[BaseModel], prompt: PromptTemplate
+    ) -> JsonSchemaProgram | None:
+        if (
+            self.structured_output_method != "json_schema"
+            or self.pydantic_program_mode != PydanticProgramMode.DEFAULT
+            or self._client.capabilities.json_schema is False
+        ):
+            return None
+        return JsonSchemaProgram(self, output_cls, prompt)
+
+    def _refused_schema(self, err: APIStatusError) -> bool:
+        refused = self._client.capabilities.json_schema is False or (
+            err.status_code in (400, 422) and "response_format" in str(err.param or err)
+        )
+        if refused:
+            self._client.capabilities.json_schema = False
+            self._aclient.capabilities.json_schema = False
+            log.info("The endpoint refused json_schema; using function calling: %s", err)
+        return refused
+
+    def structured_predict(
+        self,
+        output_cls: type[BaseModel],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> BaseModel:
+        """Predict an instance of ``output_cls``: json_schema where taken, else function calling."""
+        program = self._json_schema_program(output_cls, prompt)
+        if program is not None:
+            dispatcher.event(
+                LLMStructuredPredictStartEvent(
+                    output_cls=output_cls, template=prompt, template_args=prompt_args
+                )
+            )
+            try:
+                result = program(llm_kwargs=llm_kwargs, **prompt_args)
+            except APIStatusError as err:
+                if not self._refused_schema(err):
+                    raise
+            else:
+                dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+                return result
+        fallback: BaseModel = super().structured_predict(
+            output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+        )
+        return fallback
+
+    async def astructured_predict(
+        self,
+        output_cls: type[BaseModel],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> BaseModel:
+        """`structured_predict`, asynchronously."""
+        program = self._json_schema_program(output_cls, prompt)
+        if program is not None:
+            dispatcher.event(
+                LLMStructuredPredictStartEvent(
+                    output_cls=output_cls, template=prompt, template_args=prompt_args
+                )
+            )
+            try:
+                result = await program.acall(llm_kwargs=llm_kwargs, **prompt_args)
+            except APIStatusError as err:
+                if not self._refused_schema(err):
+                    raise
+            else:
+                dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+                return result
+        fallback: BaseModel = await super().astructured_predict(
+            output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+        )
+        return fallback
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[BaseModel],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Any, None, None]:
+        program = self._json_schema_program(output_cls, prompt)
+        if program is not None:
+            stream = program.stream_call(llm_kwargs=llm_kwargs, **prompt_args)
+            try:
+                first = next(stream)  # a refusal comes before the first object
+            except APIStatusError as err:
+                if not self._refused_schema(err):
+                    raise
+            else:
+                return _chain(first, stream)
+        return super()._structured_stream_call(
+            output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+        )
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[BaseModel],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Any, None]:
+        program = self._json_schema_program(output_cls, prompt)
+        if program is not None:
+            stream = program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)
+            try:
+                first = await stream.__anext__()
+            except APIStatusError as err:
+                if not self._refused_schema(err):
+                    raise
+            else:
+                return _achain(first, stream)
+        return await super()._structured_astream_call(
+            output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+        )
+
+
+def _chain(first: Any, rest: Generator[Any, None, None]) -> Generator[Any, None, None]:
+    yield first
+    yield from rest
+
+
+async def _achain(first: Any, rest: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    yield first
+    async for item in rest:
+        yield item

@@ -1,0 +1,191 @@
+"""LlamaIndex messages <-> the API's wire form (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    ChatMessage,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from azureinference import ConfigurationError
+from azureinference.types import ChatResponseMessage, FunctionCall, ToolCall
+from llamaindex_azureinference._convert import (
+    StreamAccumulator,
+    from_wire_message,
+    to_wire_messages,
+    tool_selections,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
+
+
+def test_roles_and_plain_text() -> None:
+    wire = to_wire_messages(
+        [
+            ChatMessage(role="system", content="Be brief."),
+            ChatMessage(role="developer", content="Dev note."),
+            ChatMessage(role="user", content="Hi"),
+            ChatMessage(role="assistant", content="Hello"),
+        ]
+    )
+    assert wire == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "developer", "content": "Dev note."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+    ]
+
+
+def test_images_become_image_url_parts(tmp_path: Path) -> None:
+    path = tmp_path / "cat.png"
+    path.write_bytes(PNG)
+    message = ChatMessage(
+        role="user",
+        blocks=[
+            TextBlock(text="What are these?"),
+            ImageBlock(image=PNG, image_mimetype="image/png", detail="high"),
+            ImageBlock(path=path),
+            ImageBlock(url="https://example.com/dog.jpg", detail="low"),
+        ],
+    )
+    parts = to_wire_messages([message])[0]["content"]
+    assert parts[0] == {"type": "text", "text": "What are these?"}
+    data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert parts[1] == {"type": "image_url", "image_url": {"url": data_url, "detail": "high"}}
+    assert parts[2]["image_url"]["url"] == data_url  # from the file, type sniffed
+    assert parts[3] == {
+        "type": "image_url",
+        "image_url": {"url": "https://example.com/dog.jpg", "detail": "low"},
+    }
+
+
+def test_tool_calls_and_results_go_back_in_wire_form() -> None:
+    history = [
+        ChatMessage(role="user", content="Weather in Paris?"),
+        ChatMessage(
+            role="assistant",
+            blocks=[
+                ToolCallBlock(
+                    tool_call_id="c1", tool_name="get_weather", tool_kwargs={"city": "Paris"}
+                )
+            ],
+        ),
+        ChatMessage(role="tool", content="sunny", additional_kwargs={"tool_call_id": "c1"}),
+    ]
+    wire = to_wire_messages(history)
+    assert wire[1] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            }
+        ],
+    }
+    assert wire[2] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
+
+
+def test_openai_style_additional_kwargs_tool_calls_are_understood() -> None:
+    message = ChatMessage(
+        role="assistant",
+        content="",
+        additional_kwargs={
+            "tool_calls": [
+                {"id": "c9", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ]
+        },
+    )
+    assert to_wire_messages([message])[0]["tool_calls"][0]["id"] == "c9"
+
+
+@pytest.mark.parametrize(
+    ("message", "needle"),
+    [
+        (ChatMessage(role="tool", content="x"), "tool_call_id"),
+        (ChatMessage(role="user", blocks=[AudioBlock(audio=b"RIFF")]), "AudioBlock"),
+        (ChatMessage(role="assistant", blocks=[ImageBlock(image=PNG)]), "user messages only"),
+        (ChatMessage(role="user", blocks=[ImageBlock()]), "ImageBlock needs"),
+    ],
+)
+def test_what_the_api_cannot_take_is_an_error_not_dropped(
+    message: ChatMessage, needle: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=needle):
+        to_wire_messages([message])
+
+
+def test_answers_become_serializable_blocks() -> None:
+    message = from_wire_message(
+        ChatResponseMessage(
+            content="Calling.",
+            reasoning_content="I should call it.",
+            tool_calls=[ToolCall(id="c1", function=FunctionCall(name="f", arguments='{"a": 1}'))],
+        )
+    )
+    kinds = [type(b) for b in message.blocks]
+    assert kinds == [ThinkingBlock, TextBlock, ToolCallBlock]
+    assert message.content == "Calling."
+    restored = ChatMessage.model_validate_json(message.model_dump_json())
+    assert restored.blocks[2].tool_kwargs == {"a": 1}  # type: ignore[union-attr]
+    assert message.role == MessageRole.ASSISTANT
+
+
+def test_malformed_tool_arguments_are_kept_and_reported() -> None:
+    message = from_wire_message(
+        ChatResponseMessage(
+            tool_calls=[ToolCall(id="c1", function=FunctionCall(name="f", arguments='{"a": '))]
+        )
+    )
+    assert message.blocks[0].tool_kwargs == '{"a": '  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="not a JSON object"):
+        tool_selections(message)
+
+
+def test_stream_accumulator_builds_the_message() -> None:
+    from azureinference.types import Delta, ToolCallDelta
+
+    acc = StreamAccumulator()
+    acc.add(Delta(content="Hel"))
+    acc.add(Delta(content="lo", reasoning_content="hm"))
+    acc.add(
+        Delta(
+            tool_calls=[
+                ToolCallDelta(index=0, id="c1", function=FunctionCall(name="f", arguments='{"a"'))
+            ]
+        )
+    )
+    acc.add(Delta(tool_calls=[ToolCallDelta(index=0, function=FunctionCall(arguments=": 2}"))]))
+    message = acc.message()
+    assert message.content == "Hello"
+    assert json.loads(message.model_dump_json())["blocks"][2]["tool_kwargs"] == {"a": 2}
+
+
+def test_mid_stream_arguments_parse_partially_and_broken_ones_are_reported_at_the_end() -> None:
+    from azureinference.types import Delta, ToolCallDelta
+
+    acc = StreamAccumulator()
+    acc.add(
+        Delta(
+            tool_calls=[
+                ToolCallDelta(
+                    index=0, id="c1", function=FunctionCall(name="f", arguments='{"a": 1, "b')
+                )
+            ]
+        )
+    )
+    assert acc.message().blocks[0].tool_kwargs == {"a": 1}  # type: ignore[union-attr]
+    acc.add(Delta(), finish_reason="tool_calls")
+    with pytest.raises(ValueError, match="not a JSON object"):
+        tool_selections(acc.message())
