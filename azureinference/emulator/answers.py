@@ -6,6 +6,7 @@ Pure functions of the request body, so the same request always gets the same ans
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -219,11 +220,40 @@ def _text_answer(body: Mapping[str, Any], user_text: str, content: Any) -> str:
     return f"You said: {user_text}" if user_text else "Hello! How can I help?"
 
 
-def embedding(text: str, dimensions: int, input_type: str | None = None) -> list[float]:
-    """A unit vector of ``dimensions`` floats, a pure function of the text and input type."""
-    seed = hashlib.sha256(f"{input_type or ''}\x00{text}".encode()).digest()
+_WORD = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be by do does for from has have how in is it its of on or the this "
+        "that to was were what when where which who why with",
+    )
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _direction(token: str, dimensions: int) -> tuple[float, ...]:
+    seed = hashlib.sha256(token.encode()).digest()
     rng = random.Random(int.from_bytes(seed[:8], "little"))
-    vector = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    return tuple(rng.gauss(0.0, 1.0) for _ in range(dimensions))
+
+
+def embedding(text: str, dimensions: int, input_type: str | None = None) -> list[float]:
+    """A unit vector of ``dimensions`` floats, a pure function of the text and input type.
+
+    A bag of words: each content word adds its own random direction, so texts that share words
+    point the same way and a retrieval demo finds the passage that mentions what was asked. The
+    whole text and the input type add smaller directions of their own: different texts, or a query
+    and a document of the same text, never get the same vector.
+    """
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    parts = [(_direction("w:" + w, dimensions), 1.0) for w in words]
+    parts.append((_direction("t:" + text, dimensions), 0.5 if words else 1.0))
+    if input_type:
+        parts.append((_direction("i:" + input_type, dimensions), 0.2))
+    vector = [0.0] * dimensions
+    for direction, weight in parts:
+        for i, v in enumerate(direction):
+            vector[i] += weight * v
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     # Rounded through float32, so the float and base64 forms carry the very same values.
     packed = struct.pack(f"<{dimensions}f", *(v / norm for v in vector))

@@ -8,6 +8,7 @@ import sys
 import azureinference
 
 EXPECTED_ALL = [
+    "CLIENT_OPTIONS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",

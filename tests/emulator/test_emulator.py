@@ -416,6 +416,15 @@ def test_embeddings_are_deterministic_and_sized(client: Client) -> None:
     assert len(default.data[0].embedding) == 1024
 
 
+def test_texts_that_share_words_are_near_so_retrieval_demos_work(client: Client) -> None:
+    docs = ["The Eiffel Tower is in Paris.", "Mount Fuji is in Japan.", "The Nile is in Egypt."]
+    vectors = client.embed(docs, model="emulator-embed", input_type="document").vectors
+    query = client.embed(["Where is the Eiffel Tower?"], model="emulator-embed").vectors[0]
+    scores = [sum(q * d for q, d in zip(query, doc, strict=True)) for doc in vectors]
+    assert max(range(3), key=scores.__getitem__) == 0
+    assert scores[0] > 0.5 > max(scores[1:])
+
+
 def test_base64_and_float_carry_the_same_vector(emu: Emulator) -> None:
     body = {"input": ["alpha"], "model": "emulator-embed", "dimensions": 16}
     floats = raw(emu, "/models/embeddings", {**body, "encoding_format": "float"}).json()
