@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import _httpx  # noqa: F401  # first: httpx without its CLI
 from .auth import AzureAuth, HeaderCredential, StaticKeyCredential, make_auth
 from .client import CLIENT_OPTIONS, AsyncClient, Capabilities, Client
 from .endpoints import Endpoint, EndpointKind, parse_endpoint

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import azureinference
 
 EXPECTED_ALL = [
@@ -91,3 +93,24 @@ def test_the_core_needs_only_httpx_and_pydantic() -> None:
     new = {m for m in done.stdout.strip().split(",") if not m.startswith("_")}
     # pydantic imports its own helpers lazily, when the first model is built.
     assert new - {"annotated_types", "typing_extensions", "typing_inspection"} == {"azureinference"}
+
+
+def test_httpx_is_imported_without_its_command_line_client() -> None:
+    """httpx imports click/rich/pygments for its CLI when they are installed (12-35 ms); the core
+    imports httpx without it, and ``httpx.main`` still runs the real CLI when called."""
+    pytest.importorskip("click")  # without click httpx would not import its CLI anyway
+    code = (
+        "import sys, azureinference, httpx\n"
+        "print('click' in sys.modules)\n"
+        "try:\n"
+        "    httpx.main(['--help'])\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "False"
+    assert "Usage: httpx" in done.stdout
+    assert lines[-1] == "exit 0"
