@@ -51,12 +51,22 @@ class ServerSentEvent:
     __hash__ = None  # type: ignore[assignment]
 
 
+_IGNORED_FIELDS = frozenset({b"retry"})
+"""Fields the standard defines that are not kept: not stray text."""
+
+
 class SSEDecoder:
     """Turns bytes, fed in pieces of any size, into `ServerSentEvent`s."""
 
-    __slots__ = ("_buf", "_data", "_event", "_id", "_pending_cr", "_retry")
+    __slots__ = ("_buf", "_data", "_event", "_id", "_pending_cr", "_retry", "stray")
+
+    STRAY_LIMIT = 4096
+    """How much of the lines that are not server-sent events `stray` keeps."""
 
     def __init__(self) -> None:
+        self.stray = b""
+        """The start of what was not a server-sent-event line (a JSON document or an HTML page
+        sent as ``text/event-stream``): kept so a stream without events can say what came."""
         self._buf = b""
         self._pending_cr = False
         self._data: list[bytes] = []
@@ -127,6 +137,8 @@ class SSEDecoder:
                 self._id = value.decode("utf-8", "replace")
         elif name == b"retry" and value.isdigit():
             self._retry = int(value)
+        elif len(self.stray) < self.STRAY_LIMIT and name not in _IGNORED_FIELDS:
+            self.stray = (self.stray + line + b"\n")[: self.STRAY_LIMIT]
         return None
 
 

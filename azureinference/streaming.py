@@ -11,14 +11,21 @@ connection never looks like a complete, short answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 
-from .errors import APIConnectionError, APIError, APITimeoutError, IncompleteStreamError
-from .responses import parse_chat_chunk, parse_stream_error
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    IncompleteStreamError,
+    MalformedResponseError,
+)
+from .responses import parse_chat_chunk, parse_chat_completion, parse_stream_error
 from .sse import ServerSentEvent, SSEDecoder
 from .types import (
     ChatChoice,
@@ -153,13 +160,22 @@ class ChatStreamState:
             return True
         return bool(self._choices) and all(c.finish_reason for c in self._choices.values())
 
-    def check_complete(self) -> None:
+    def check_complete(self, stray: bytes = b"", headers: Any = None) -> None:
         """Raise if the stream ended before the service said it was finished.
+
+        Args:
+            stray: What came that was not a server-sent event (see `SSEDecoder.stray`).
+            headers: The response headers, for the error of a JSON body.
 
         Raises:
             IncompleteStreamError: No finish_reason and no ``[DONE]``.
+            APIStatusError: No event came, and the body was a JSON error.
+            MalformedResponseError: No event came, and the body was something else (a JSON
+                answer that ignored ``stream``, an HTML page) sent as a stream.
         """
         if not self.finished:
+            if self.chunk_count == 0 and stray.strip():
+                _explain_stray(stray, headers or {})
             raise IncompleteStreamError(
                 f"The stream ended after {self.chunk_count} chunk(s) without a finish_reason or "
                 "[DONE]: the answer is incomplete (the connection may have dropped)."
@@ -199,6 +215,25 @@ class ChatStreamState:
             usage=self.usage,
             system_fingerprint=self.system_fingerprint,
         )
+
+
+def _explain_stray(stray: bytes, headers: Any) -> None:
+    """A body with no event at all: name what it was instead of "the stream ended early"."""
+    text = stray.decode("utf-8", "replace").strip()
+    if text[:1] in ("{", "["):
+        # An error object, or an envelope with an error code, raises its APIStatusError here;
+        # a document cut at STRAY_LIMIT, or one that is no answer, is named below all the same.
+        with contextlib.suppress(MalformedResponseError):
+            parse_chat_completion(200, headers, stray)
+        what = "a JSON document (the service may have ignored stream=true)"
+    else:
+        what = "text that is not server-sent events"
+    raise MalformedResponseError(
+        f"A streamed answer was expected, but the service sent {what} "
+        f"({headers.get('content-type') or 'no content-type'}): {text[:300]!r}",
+        status_code=200,
+        body=text[:300],
+    )
 
 
 def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
@@ -274,7 +309,7 @@ class ChatStream(_StreamBase):
             except httpx.TransportError as exc:
                 raise _transport_error(exc, self.state) from exc
             yield from self._flush()
-            self.state.check_complete()
+            self.state.check_complete(self._decoder.stray, self.response.headers)
         except APIError as err:
             self._tag(err)
             raise
@@ -308,7 +343,7 @@ class AsyncChatStream(_StreamBase):
                 raise _transport_error(exc, self.state) from exc
             for chunk in self._flush():
                 yield chunk
-            self.state.check_complete()
+            self.state.check_complete(self._decoder.stray, self.response.headers)
         except APIError as err:
             self._tag(err)
             raise

@@ -260,3 +260,11 @@ def test_data_round_trips(payloads: list[str], eol: str) -> None:
     clean = [p.replace("\r", "").replace("\n", "") for p in payloads]
     body = "".join(f"data: {p}{eol}{eol}" for p in clean).encode()
     assert datas(split(body, 3)) == clean
+
+
+def test_lines_that_are_not_events_are_kept_for_the_error_but_bounded() -> None:
+    decoder = SSEDecoder()
+    page = b"<html>" + b"x" * 10_000 + b"</html>\n"
+    assert decoder.feed(b"retry: 10\n: a comment\n" + page + b"data: 1\n\n")[0].data == "1"
+    assert decoder.stray.startswith(b"<html>xxx")  # comments and known fields are not stray
+    assert len(decoder.stray) == SSEDecoder.STRAY_LIMIT

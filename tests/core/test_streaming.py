@@ -21,7 +21,17 @@ from azureinference import (
     iter_events,
 )
 
-from .core_support import KEY, SERVERLESS, chunk, collect, make_client, maybe_await, reply, sse
+from .core_support import (
+    COMPLETION,
+    KEY,
+    SERVERLESS,
+    chunk,
+    collect,
+    make_client,
+    maybe_await,
+    reply,
+    sse,
+)
 
 HI = [{"role": "user", "content": "Hi"}]
 USAGE = {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16}
@@ -383,6 +393,41 @@ async def test_json_error_with_200_on_a_stream_request(sync: bool) -> None:
     )
     with pytest.raises(ServerError, match="internal"):
         await maybe_await(client.stream(HI))
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "match"),
+    [
+        # A whole completion labelled as a stream (or not labelled at all): named, not "dropped".
+        (json.dumps(COMPLETION).encode(), MalformedResponseError, "ignored stream=true"),
+        # An error object or an error envelope labelled as a stream: the service's own error.
+        (b'{"error": {"code": "Overloaded", "message": "try later"}}', ServerError, "try later"),
+        (b'{"code": 500, "msg": "internal", "data": null}', ServerError, "internal"),
+        # A gateway's HTML page labelled as a stream.
+        (b"<html><body>502 Bad Gateway</body></html>", MalformedResponseError, "502 Bad Gateway"),
+    ],
+    ids=["completion", "error-object", "error-envelope", "html"],
+)
+@pytest.mark.parametrize("content_type", ["text/event-stream", None])
+async def test_a_body_with_no_event_says_what_it_was(
+    sync: bool, body: bytes, error: type[Exception], match: str, content_type: str | None
+) -> None:
+    """The reference SDK (and a bare SSE reader) sees no event and reports an empty stream."""
+    headers = {"content-type": content_type} if content_type else {}
+    client, _ = make_client(
+        SERVERLESS, KEY, [reply(raw=body, headers=headers, pieces=3)], asynchronous=not sync
+    )
+    stream = await maybe_await(client.stream(HI))
+    with pytest.raises(error, match=match):
+        await collect(stream)
+
+
+async def test_stray_lines_beside_events_do_not_hide_a_dropped_stream(sync: bool) -> None:
+    body = b"hello there\n" + sse(chunk("", role="assistant"), chunk("Hel"), done=False)
+    client, _ = make_client(SERVERLESS, KEY, [reply(sse_body=body)], asynchronous=not sync)
+    stream = await maybe_await(client.stream(HI))
+    with pytest.raises(IncompleteStreamError, match="2 chunk"):
+        await collect(stream)
 
 
 async def test_closing_a_stream_early(sync: bool) -> None:
