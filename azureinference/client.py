@@ -357,6 +357,27 @@ def _path(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
 
 
+def _log_answer(response: httpx.Response, attempt: int) -> None:
+    """One DEBUG line per answer: method, URL without its query, status, the service's ids.
+
+    Headers and bodies are never logged (they carry keys, tokens and the user's data).
+    """
+    headers = response.headers
+    ids = [
+        f"{name}={headers[name]}"
+        for name in ("x-ms-client-request-id", "apim-request-id", "x-request-id")
+        if name in headers
+    ]
+    log.debug(
+        "%s %s -> %d%s%s",
+        response.request.method,
+        _path(response.request.url),
+        response.status_code,
+        f" after {attempt} retr{'y' if attempt == 1 else 'ies'}" if attempt else "",
+        f" ({', '.join(ids)})" if ids else "",
+    )
+
+
 def _transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError:
     where = _path(httpx.URL(req.url))
     if isinstance(exc, httpx.TimeoutException):
@@ -460,6 +481,8 @@ class Client(_BaseClient):
             else:
                 delay = self._retry_delay(attempt, response)
                 if delay is None:
+                    if log.isEnabledFor(logging.DEBUG):
+                        _log_answer(response, attempt)
                     return response
                 response.close()
             time.sleep(delay)
@@ -697,6 +720,8 @@ class AsyncClient(_BaseClient):
             else:
                 delay = self._retry_delay(attempt, response)
                 if delay is None:
+                    if log.isEnabledFor(logging.DEBUG):
+                        _log_answer(response, attempt)
                     return response
                 await response.aclose()
             await asyncio.sleep(delay)

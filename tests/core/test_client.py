@@ -489,6 +489,31 @@ async def test_logs_never_carry_keys_or_tokens(
     assert TOKEN not in caplog.text
 
 
+async def test_each_answer_is_one_debug_line_without_query_or_headers(
+    sync: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _ = make_client(
+        AOAI,
+        KEY,
+        [
+            reply(503, {"error": {"code": "busy"}}),
+            reply(headers={"apim-request-id": "req-42", "content-type": "application/json"}),
+        ],
+        asynchronous=not sync,
+    )
+    with caplog.at_level(logging.DEBUG, logger="azureinference"):
+        await maybe_await(client.complete(HI))
+    answers = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert len(answers) == 1
+    line = answers[0]
+    assert line.startswith("POST https://")
+    assert "/chat/completions -> 200 after 1 retry" in line
+    assert "apim-request-id=req-42" in line
+    assert "x-ms-client-request-id=" not in line  # set on the request, not echoed by this server
+    assert "api-version" not in line  # the query is left out: gateways carry keys in it
+    assert KEY not in caplog.text
+
+
 def test_repr_has_no_secrets() -> None:
     client, _ = make_client(AOAI, KEY, model="gpt-4o")
     text = repr(client)
