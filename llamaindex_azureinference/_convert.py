@@ -266,8 +266,10 @@ class StreamAccumulator:
     """Builds the message so far from stream chunks (the core gives each call a stable index)."""
 
     def __init__(self) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
+        # Strings grown in place, not lists joined per chunk: each response carries the whole
+        # text so far, and joining every piece again made a long stream quadratic.
+        self.text = ""
+        self.reasoning = ""
         self.calls: list[list[Any]] = []  # [id, name, [argument pieces]]
         self.finished = False
 
@@ -276,7 +278,7 @@ class StreamAccumulator:
         if finish_reason:
             self.finished = True
         if delta.reasoning_content:
-            self.reasoning.append(delta.reasoning_content)
+            self.reasoning += delta.reasoning_content
         for call in delta.tool_calls or ():
             index = call.index or 0
             while len(self.calls) <= index:
@@ -291,16 +293,16 @@ class StreamAccumulator:
                     entry[2].append(call.function.arguments)
         text = delta.content or ""
         if text:
-            self.text.append(text)
+            self.text += text
         return text
 
     def message(self) -> ChatMessage:
         """The message so far (tool arguments parsed as far as they go until the stream ends)."""
         blocks: list[Any] = []
         if self.reasoning:
-            blocks.append(ThinkingBlock(content="".join(self.reasoning)))
+            blocks.append(ThinkingBlock(content=self.reasoning))
         if self.text:
-            blocks.append(TextBlock(text="".join(self.text)))
+            blocks.append(TextBlock(text=self.text))
         for call_id, name, pieces in self.calls:
             blocks.append(_tool_block(call_id, name, "".join(pieces), partial=not self.finished))
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
