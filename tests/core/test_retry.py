@@ -309,9 +309,10 @@ async def test_one_debug_line_per_retry_without_secrets(
     with caplog.at_level(logging.DEBUG, logger="azureinference"):
         await maybe_await(client.complete(HI))
     lines = [r.getMessage() for r in caplog.records if r.name == "azureinference"]
-    assert len(lines) == 2
+    assert len(lines) == 3  # two retries, then the answer
     assert "503" in lines[0]
     assert "/v1/chat/completions" in lines[0]
     assert "ConnectError" in lines[1]
+    assert lines[2] == "POST https://gw.example.com/v1/chat/completions -> 200 after 2 retries"
     assert KEY not in caplog.text
     assert "QUERYSECRET" not in caplog.text
