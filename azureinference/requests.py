@@ -22,6 +22,7 @@ from .endpoints import Endpoint, EndpointKind
 from .errors import ConfigurationError
 
 __all__ = [
+    "CALL_OPTIONS",
     "CHAT_FIELDS",
     "EMBEDDINGS_FIELDS",
     "EXTRA_PARAMETERS_MODES",
@@ -34,6 +35,7 @@ __all__ = [
     "build_info_request",
     "normalize_response_format",
     "normalize_tool_choice",
+    "split_model_kwargs",
 ]
 
 CHAT_FIELDS = frozenset(
@@ -152,6 +154,36 @@ def normalize_response_format(response_format: Any) -> Any:
         if not spec.get("name"):
             response_format = {**response_format, "json_schema": {"name": "response", **spec}}
     return dict(response_format)
+
+
+CALL_OPTIONS = frozenset({"extra_parameters", "headers"})
+"""Per-call options of the client's methods that are not body fields."""
+
+
+def split_model_kwargs(
+    model_kwargs: Mapping[str, Any],
+    fields: frozenset[str],
+    params: dict[str, Any],
+    extras: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Sort an adapter's ``model_kwargs`` into ``params`` and ``model_extras``.
+
+    API fields and call options go into ``params``; the rest into the returned ``model_extras``
+    (merged over ``extras``), so nothing is dropped.
+
+    Args:
+        model_kwargs: What the user passed as ``model_kwargs``.
+        fields: The body fields of the route (`CHAT_FIELDS` or `EMBEDDINGS_FIELDS`).
+        params: The call's parameters; updated in place.
+        extras: The ``model_extras`` so far.
+    """
+    merged = dict(extras) if extras else {}
+    for key, value in model_kwargs.items():
+        if key in fields or key in CALL_OPTIONS:
+            params[key] = value
+        else:
+            merged[key] = value
+    return merged
 
 
 def _merge_extras(

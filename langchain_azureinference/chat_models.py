@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from pydantic import field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
-from azureinference.requests import CHAT_FIELDS
+from azureinference.requests import CHAT_FIELDS, split_model_kwargs
 from azureinference.types import ChatCompletion
 
 from ._client import CREDENTIAL_ENV_VARS, ConnectionFields
@@ -44,10 +44,9 @@ _FALLBACK_KEY = "json_schema_fallback_tool"
 refused. Never sent as such."""
 
 _METHODS = ("json_schema", "function_calling", "json_mode")
+
+
 # Options of the core's call that are not body fields (``model_kwargs`` may carry them).
-_CALL_OPTIONS = frozenset({"extra_parameters", "headers"})
-
-
 class _Request:
     """One call's wire messages and parameters, and what is needed to read or redo it."""
 
@@ -241,7 +240,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             params["stop"] = stop
         extras: dict[str, Any] | None = dict(self.model_extras) if self.model_extras else None
         if self.model_kwargs:
-            extras = _split_known(self.model_kwargs, params, extras)
+            extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, extras)
         fallback = None
         parse_schema = None
         stream_usage = self.stream_usage
@@ -255,7 +254,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
                 extras = {**(extras or {}), **call_extras}
             call_kwargs = kwargs.pop("model_kwargs", None)
             if call_kwargs:
-                extras = _split_known(call_kwargs, params, extras)
+                extras = split_model_kwargs(call_kwargs, CHAT_FIELDS, params, extras)
             tools = kwargs.pop("tools", None)
             if tools:
                 params["tools"] = [t if _is_wire_tool(t) else to_wire_tool(t) for t in tools]
@@ -528,18 +527,6 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def _split_known(
-    values: Mapping[str, Any], params: dict[str, Any], extras: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """Put API parameters of ``values`` into ``params`` and the rest into the returned extras."""
-    for key, value in values.items():
-        if key in CHAT_FIELDS or key in _CALL_OPTIONS:
-            params[key] = value
-        else:
-            extras = {**(extras or {}), key: value}
-    return extras
 
 
 def _is_wire_tool(tool: Any) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
-from azureinference.requests import EMBEDDINGS_FIELDS
+from azureinference.requests import EMBEDDINGS_FIELDS, split_model_kwargs
 
 from ._client import ConnectionFields
 from ._errors import map_errors
@@ -55,12 +55,7 @@ class AzureAIEmbeddingsModel(ConnectionFields, Embeddings):
             params["dimensions"] = self.dimensions
         if input_type is not None:
             params["input_type"] = input_type
-        extras = dict(self.model_extras) if self.model_extras else {}
-        for key, value in self.model_kwargs.items():
-            if key in EMBEDDINGS_FIELDS or key in ("extra_parameters", "headers"):
-                params[key] = value
-            else:
-                extras[key] = value
+        extras = split_model_kwargs(self.model_kwargs, EMBEDDINGS_FIELDS, params, self.model_extras)
         if extras:
             params["model_extras"] = extras
         return params

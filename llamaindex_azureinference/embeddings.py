@@ -16,7 +16,7 @@ from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
 from llama_index.core.schema import ImageType
 
 from azureinference import AsyncClient, Client
-from azureinference.requests import EMBEDDINGS_FIELDS
+from azureinference.requests import EMBEDDINGS_FIELDS, split_model_kwargs
 
 from ._connection import (
     check_arguments,
@@ -134,12 +134,7 @@ class AzureAIEmbeddingsModel(MultiModalEmbedding):
             params["dimensions"] = self.dimensions
         if self.input_type and input_type is not None:
             params["input_type"] = input_type
-        extras = dict(self.model_extras)
-        for key, value in self.model_kwargs.items():
-            if key in EMBEDDINGS_FIELDS:
-                params[key] = value
-            else:
-                extras[key] = value
+        extras = split_model_kwargs(self.model_kwargs, EMBEDDINGS_FIELDS, params, self.model_extras)
         if extras:
             params["model_extras"] = extras
         return params

@@ -42,7 +42,7 @@ from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
 from azureinference import APIStatusError, AsyncClient, Client, ModelInfo
-from azureinference.requests import CHAT_FIELDS
+from azureinference.requests import CHAT_FIELDS, split_model_kwargs
 
 from ._connection import (
     check_arguments,
@@ -201,12 +201,7 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             value = getattr(self, name)
             if value is not None:
                 params[name] = value
-        extras = dict(self.model_extras)
-        for key, value in self.model_kwargs.items():
-            if key in CHAT_FIELDS:
-                params[key] = value
-            else:
-                extras[key] = value
+        extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, self.model_extras)
         if "model_extras" in kwargs:
             extras.update(kwargs.pop("model_extras") or {})
         params.update(kwargs)

@@ -16,12 +16,14 @@ from azureinference import (
 )
 from azureinference.requests import (
     CHAT_FIELDS,
+    EMBEDDINGS_FIELDS,
     build_chat_body,
     build_embeddings_body,
     build_image_embeddings_request,
     build_info_request,
     normalize_response_format,
     normalize_tool_choice,
+    split_model_kwargs,
 )
 
 from .core_support import (
@@ -507,3 +509,18 @@ def test_client_does_not_mutate_caller_params() -> None:
     list(client.stream(messages, **params))
     assert params == {"temperature": 0, "model_extras": {"top_k": 1}}
     assert messages == HI
+
+
+def test_model_kwargs_are_sorted_into_parameters_and_extras_never_dropped() -> None:
+    params: dict[str, object] = {}
+    extras = split_model_kwargs(
+        {"top_p": 0.5, "headers": {"x-a": "1"}, "safe_prompt": True, "dimensions": 3},
+        CHAT_FIELDS,
+        params,
+        {"safe_prompt": False, "top_k": 5},
+    )
+    assert params == {"top_p": 0.5, "headers": {"x-a": "1"}}
+    assert extras == {"safe_prompt": True, "top_k": 5, "dimensions": 3}  # later values win
+    embed_params: dict[str, object] = {}
+    assert split_model_kwargs({"dimensions": 3}, EMBEDDINGS_FIELDS, embed_params) == {}
+    assert embed_params == {"dimensions": 3}
