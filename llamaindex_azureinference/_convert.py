@@ -214,9 +214,26 @@ def from_wire_message(message: ChatResponseMessage) -> ChatMessage:
         blocks.append(ThinkingBlock(content=message.reasoning_content))
     if message.content:
         blocks.append(TextBlock(text=message.content))
-    for call in message.tool_calls or ():
-        blocks.append(_tool_block(call.id, call.function.name, call.function.arguments or ""))
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+    calls = [(c.id, c.function.name, c.function.arguments or "") for c in message.tool_calls or ()]
+    for call_id, name, arguments in calls:
+        blocks.append(_tool_block(call_id, name, arguments))
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, **_tool_calls_kwargs(calls))
+
+
+def _tool_calls_kwargs(calls: list[tuple[Any, Any, str]]) -> dict[str, Any]:
+    """``additional_kwargs={"tool_calls": [...]}`` in wire form, beside the ToolCallBlocks.
+
+    LlamaIndex's own streaming structured output (``process_streaming_objects``) looks for tool
+    calls there, as llama-index-llms-openai puts them; plain dicts keep the message
+    JSON-serializable. Messages sent back use the blocks (see `to_wire_messages`).
+    """
+    if not calls:
+        return {}
+    wire = [
+        {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+        for call_id, name, arguments in calls
+    ]
+    return {"additional_kwargs": {"tool_calls": wire}}
 
 
 def usage_kwargs(usage: CompletionUsage | None) -> dict[str, int]:
@@ -303,9 +320,10 @@ class StreamAccumulator:
             blocks.append(ThinkingBlock(content=self.reasoning))
         if self.text:
             blocks.append(TextBlock(text=self.text))
-        for call_id, name, pieces in self.calls:
-            blocks.append(_tool_block(call_id, name, "".join(pieces), partial=not self.finished))
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+        calls = [(call_id, name, "".join(pieces)) for call_id, name, pieces in self.calls]
+        for call_id, name, arguments in calls:
+            blocks.append(_tool_block(call_id, name, arguments, partial=not self.finished))
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, **_tool_calls_kwargs(calls))
 
 
 def decode_data_url(url: str) -> bytes:

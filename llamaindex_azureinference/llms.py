@@ -409,15 +409,18 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             self.structured_output_method != "json_schema"
             or self.pydantic_program_mode != PydanticProgramMode.DEFAULT
             or self._client.capabilities.json_schema is False
+            or self._aclient.capabilities.json_schema is False
         ):
             return None
         return JsonSchemaProgram(self, output_cls, prompt)
 
     def _refused_schema(self, err: APIStatusError) -> bool:
-        refused = self._client.capabilities.json_schema is False or (
-            err.status_code in (400, 422) and "response_format" in str(err.param or err)
+        """True when ``err`` refused json_schema (the core learns that from the error)."""
+        refused = (
+            self._client.capabilities.json_schema is False
+            or self._aclient.capabilities.json_schema is False
         )
-        if refused:
+        if refused:  # what one client learned holds for the other
             self._client.capabilities.json_schema = False
             self._aclient.capabilities.json_schema = False
             log.info("The endpoint refused json_schema; using function calling: %s", err)

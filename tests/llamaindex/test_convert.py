@@ -142,6 +142,18 @@ def test_answers_become_serializable_blocks() -> None:
     assert message.role == MessageRole.ASSISTANT
 
 
+def test_tool_calls_are_also_in_additional_kwargs_for_llamaindex_own_readers() -> None:
+    """``process_streaming_objects`` (streamed structured output) reads them there."""
+    call = ToolCall(id="c1", function=FunctionCall(name="f", arguments='{"a": 1}'))
+    message = from_wire_message(ChatResponseMessage(tool_calls=[call]))
+    assert message.additional_kwargs["tool_calls"] == [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+    ]
+    # Sent back once, from the blocks, not twice.
+    assert len(to_wire_messages([message])[0]["tool_calls"]) == 1
+    assert from_wire_message(ChatResponseMessage(content="hi")).additional_kwargs == {}
+
+
 def test_malformed_tool_arguments_are_kept_and_reported() -> None:
     message = from_wire_message(
         ChatResponseMessage(

@@ -385,6 +385,28 @@ def test_falls_back_to_function_calling_where_json_schema_is_refused() -> None:
         assert "response_format" not in bodies[2]  # ...and remembered
 
 
+async def test_async_and_streamed_structured_output_fall_back_too() -> None:
+    models = [
+        ModelSpec("no-schema", unsupported=frozenset({"response_format.json_schema"})),
+        *default_models(),
+    ]
+    with running_emulator(EmulatorConfig(models=models)) as emu:
+        llm = AzureAICompletionsModel(
+            endpoint=emu.endpoint, credential=emu.key, model_name="no-schema"
+        )
+        # The streamed program leaves tool_choice "auto": the emulator calls a tool it is told of.
+        prompt = PromptTemplate("Ada Lovelace was 36: a Person.")
+        assert await llm.astructured_predict(Person, prompt) == Person(name="Ada Lovelace", age=36)
+        # Learned by the async client, known to the sync one: no second refusal. LlamaIndex's
+        # streaming program reads the calls from additional_kwargs["tool_calls"].
+        *_, last = llm.stream_structured_predict(Person, prompt)
+        assert last == Person(name="Ada Lovelace", age=36)
+        schema_requests = [
+            r for r in emu.requests if (r.json or {}).get("response_format") is not None
+        ]
+        assert len(schema_requests) == 1
+
+
 # --- errors, pickling, serialization ---------------------------------------------------------
 
 
