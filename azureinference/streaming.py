@@ -284,7 +284,15 @@ class _StreamBase:
     def _flush(self) -> list[ChatCompletionChunk]:
         out = []
         for event in self._decoder.flush():
-            parsed = self.state.handle_event(event)
+            try:
+                parsed = self.state.handle_event(event)
+            except MalformedResponseError as exc:
+                # The body ended inside this event (no blank line closed it): a stream cut short,
+                # however cleanly the connection closed, not a malformed answer.
+                raise IncompleteStreamError(
+                    f"The stream ended inside an event after {self.state.chunk_count} chunk(s): "
+                    "the answer is incomplete (the connection may have dropped)."
+                ) from exc
             if parsed is not None:
                 out.append(parsed)
         return out
