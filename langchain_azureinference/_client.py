@@ -121,7 +121,7 @@ def _default_credential(endpoint: str) -> Any:
     if parse_endpoint(endpoint).is_loopback:
         return None
     try:
-        from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
+        from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None  # the core then names the missing credential and its env var
     log.warning(

@@ -9,6 +9,7 @@ import copy
 import json
 import logging
 import pickle
+import sys
 from typing import Any
 
 import pytest
@@ -150,7 +151,12 @@ def test_bad_endpoint_fails_at_construction() -> None:
         AzureAIChatCompletionsModel(endpoint="ftp://nowhere", credential="k")
 
 
-def test_missing_credential_names_the_environment_variable(fake: FakeEndpoint) -> None:
+def test_missing_credential_names_the_environment_variable(
+    fake: FakeEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without azure-identity (a None entry makes the import fail): with it, a missing credential
+    # means DefaultAzureCredential(), as in langchain-azure-ai.
+    monkeypatch.setitem(sys.modules, "azure.identity", None)
     # A remote endpoint: the local one of the other tests is allowed to go without a key.
     llm = make_llm(fake, credential=None, endpoint=PLACEHOLDER_ENDPOINT)
     with pytest.raises(ConfigurationError, match="AZURE_INFERENCE_CREDENTIAL"):
