@@ -1,0 +1,586 @@
+"""Client-side pacing at a deployment's quota, learned from the service's own signals.
+
+Azure OpenAI and Foundry deployments have a tokens-per-minute and a requests-per-minute limit,
+report what is left on every answer (``x-ratelimit-remaining-tokens`` and ``-requests``, often
+with ``x-ratelimit-limit-*``) and refuse with ``429`` and ``retry-after-ms`` / ``Retry-After``
+when it is exceeded. A `RateLimiter` paces requests so that bulk work runs close to the quota
+without 429 storms:
+
+- **Two lanes, tokens and requests**, each a credit line: credit grows at ``limit / 60`` per
+  second, every request reserves its cost at the end of the queue, and it may go once the credit
+  has reached its place minus a burst (one second of quota by default, or the request's own
+  cost when larger: a request bigger than the burst waits for a full bucket, then goes). This is
+  GCRA (a token bucket) with reservations: waiters are served in order without waking each other.
+- **Limits** come from ``tokens_per_minute`` / ``requests_per_minute`` where given (a cap: a Ray
+  worker's share), else from ``x-ratelimit-limit-*``. Until a limit is known, the first request
+  goes alone and the others wait for its answer (which usually teaches the limits).
+- **Corrections from the headers**: each answer's ``remaining`` is compared with what the local
+  bucket held when that request was sent; the difference moves the credit (down when others share
+  the deployment or the service counts more; up, by at most one burst per answer, when it has
+  room). Pending requests are re-timed with it, since they wait for credit, not for a time.
+- **429s** pause every lane for the ``retry-after-ms`` / ``Retry-After`` given (overlapping 429s
+  pause once) and lower the pace by 10% (down to half), recovering 1% per answer.
+- **Token estimates** are cheap: UTF-8 bytes / 4 per text (no tokenizer), times a ratio learned
+  from the ``usage`` the service reports; chat adds ``max_tokens`` (or the completions seen).
+
+Every decision is a method that takes ``now`` (`reserve`, `delay`, `mark_sent`, `observe`), so
+tests drive it with a fake clock; `acquire` / `aacquire` are the short sync and async drivers.
+One limiter serves all threads and tasks of a client (a lock guards the state, never held while
+waiting; async callers wait with ``asyncio.sleep``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import math
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigurationError, parse_retry_after
+
+__all__ = [
+    "RateLimitHeaders",
+    "RateLimiter",
+    "Ticket",
+    "estimate_chat_tokens",
+    "estimate_input_tokens",
+    "estimate_text_tokens",
+    "is_paced",
+    "paced",
+    "parse_duration",
+    "read_rate_limit_headers",
+]
+
+DEFAULT_BURST_SECONDS = 1.0
+"""Azure evaluates a quota over 1 or 10 second windows and expects requests spread evenly over
+the minute: a burst of one second's quota stays inside both."""
+
+DEFAULT_PROBE_TIMEOUT = 10.0
+"""How long other requests wait for the first answer before going unpaced."""
+
+_MIN_FACTOR = 0.5
+_IMAGE_TOKENS = 85  # what OpenAI charges for a low-detail image; a fair guess for any image
+
+
+# ---- the service's headers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """What an answer says about the quota (None: not said).
+
+    Attributes:
+        limit_tokens: ``x-ratelimit-limit-tokens`` (per minute).
+        limit_requests: ``x-ratelimit-limit-requests`` (per minute).
+        remaining_tokens: ``x-ratelimit-remaining-tokens``.
+        remaining_requests: ``x-ratelimit-remaining-requests``.
+        reset_tokens: ``x-ratelimit-reset-tokens`` in seconds (``"6m0s"``, ``"20ms"``, ``"1.5"``).
+        reset_requests: ``x-ratelimit-reset-requests`` in seconds.
+        retry_after: ``retry-after-ms``, else ``Retry-After``, in seconds.
+    """
+
+    limit_tokens: float | None = None
+    limit_requests: float | None = None
+    remaining_tokens: float | None = None
+    remaining_requests: float | None = None
+    reset_tokens: float | None = None
+    reset_requests: float | None = None
+    retry_after: float | None = None
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Seconds from ``"1.5"``, ``"20ms"``, ``"6m0s"`` or ``"1h2m3.5s"``; None if unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        return None
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def _number(headers: Mapping[str, str], name: str) -> float | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def read_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders:
+    """Read the rate-limit headers of an answer (case-insensitive mappings, e.g. httpx's)."""
+    return RateLimitHeaders(
+        limit_tokens=_number(headers, "x-ratelimit-limit-tokens"),
+        limit_requests=_number(headers, "x-ratelimit-limit-requests"),
+        remaining_tokens=_number(headers, "x-ratelimit-remaining-tokens"),
+        remaining_requests=_number(headers, "x-ratelimit-remaining-requests"),
+        reset_tokens=parse_duration(headers.get("x-ratelimit-reset-tokens")),
+        reset_requests=parse_duration(headers.get("x-ratelimit-reset-requests")),
+        retry_after=parse_retry_after(headers),
+    )
+
+
+# ---- token estimates ------------------------------------------------------------------------
+
+
+def estimate_text_tokens(text: str) -> int:
+    """A cheap token estimate: UTF-8 bytes / 4, at least 1.
+
+    English runs about 4 bytes a token; CJK 3 bytes a character, about a token each.
+    """
+    n = len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+    return max(1, (n + 3) // 4)
+
+
+def estimate_input_tokens(inputs: Sequence[Any]) -> int:
+    """Tokens of an embeddings input: texts, or ``{"image", "text"?}`` items."""
+    total = 0
+    for item in inputs:
+        if isinstance(item, str):
+            total += estimate_text_tokens(item)
+        elif isinstance(item, Mapping):
+            total += _IMAGE_TOKENS if item.get("image") else 0
+            text = item.get("text")
+            total += estimate_text_tokens(text) if isinstance(text, str) else 0
+        else:  # token ids
+            total += len(item) if isinstance(item, Sequence) else 1
+    return total
+
+
+def _content_tokens(content: Any) -> int:
+    if isinstance(content, str):
+        return estimate_text_tokens(content)
+    total = 0
+    if isinstance(content, Sequence):
+        for part in content:
+            if isinstance(part, Mapping):
+                text = part.get("text")
+                if isinstance(text, str):
+                    total += estimate_text_tokens(text)
+                elif part.get("type") in ("image_url", "input_audio"):
+                    total += _IMAGE_TOKENS
+    return total
+
+
+def estimate_chat_tokens(messages: Sequence[Mapping[str, Any]], tools: Any = None) -> int:
+    """Prompt tokens of a chat request, as the service counts them before answering.
+
+    Contents, tool-call arguments and tool definitions, plus 4 per message (role, framing).
+    """
+    total = 3
+    for message in messages:
+        total += 4 + _content_tokens(message.get("content"))
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, Mapping):
+                function = call.get("function") or {}
+                total += estimate_text_tokens(str(function.get("arguments", "")))
+    if tools:
+        total += estimate_text_tokens(str(tools))
+    return total
+
+
+# ---- bulk calls -----------------------------------------------------------------------------
+
+_PACED: contextvars.ContextVar[bool] = contextvars.ContextVar("azureinference_paced", default=False)
+
+
+@contextlib.contextmanager
+def paced() -> Iterator[None]:
+    """Pace every call made inside this block: what bulk calls turn on.
+
+    Threads and tasks started inside with a copy of the context are paced too (``batch``,
+    ``embed_documents``).
+    """
+    token = _PACED.set(True)
+    try:
+        yield
+    finally:
+        _PACED.reset(token)
+
+
+def is_paced() -> bool:
+    """True inside `paced`."""
+    return _PACED.get()
+
+
+# ---- the limiter ----------------------------------------------------------------------------
+
+
+class _Lane:
+    """One quota (tokens or requests) as a credit line; pure arithmetic on a given ``now``.
+
+    ``credit(now)`` grows at ``rate`` per second. ``tail`` is the sum of all costs reserved. A
+    request reserved at ``q = tail + cost`` may go once credit >= ``q - max(burst, cost)``.
+    """
+
+    __slots__ = ("anchor_c", "anchor_t", "burst", "burst_seconds", "rate", "tail")
+
+    def __init__(self, per_minute: float, burst_seconds: float, now: float) -> None:
+        self.burst_seconds = burst_seconds
+        self.rate = per_minute / 60.0
+        self.burst = self.rate * burst_seconds
+        self.anchor_t = now
+        self.anchor_c = 0.0
+        self.tail = 0.0
+
+    def credit(self, now: float) -> float:
+        return self.anchor_c + self.rate * (now - self.anchor_t)
+
+    def _rebase(self, now: float, credit: float) -> None:
+        self.anchor_t = now
+        self.anchor_c = credit
+
+    def set_rate(self, per_minute: float, now: float) -> None:
+        """Change the pace from now on (the credit so far is kept, pending requests re-timed)."""
+        self._rebase(now, self.credit(now))
+        self.rate = per_minute / 60.0
+        self.burst = self.rate * self.burst_seconds
+
+    def reserve(self, cost: float, now: float) -> tuple[float, float]:
+        """Queue ``cost``; returns (its place, the credit it waits for)."""
+        credit = self.credit(now)
+        if credit > self.tail:  # idle: a full bucket holds one burst, never more
+            self._rebase(now, self.tail)
+        self.tail += cost
+        return self.tail, self.tail - max(self.burst, cost)
+
+    def wait(self, threshold: float, now: float) -> float:
+        """Seconds until the credit reaches ``threshold``."""
+        missing = threshold - self.credit(now)
+        return missing / self.rate if missing > 0 else 0.0
+
+    def level(self, place: float, now: float) -> float:
+        """What the bucket holds once the request at ``place`` has taken its cost."""
+        return min(self.burst, self.burst + self.credit(now) - place)
+
+    def shift(self, units: float) -> None:
+        """Add (or take away) credit: every pending request moves with it."""
+        self.anchor_c += units
+
+
+@dataclass
+class Ticket:
+    """One request's place in the queues, from `RateLimiter.reserve` to `RateLimiter.observe`.
+
+    Attributes:
+        prompt_tokens: The request's estimated prompt (or input) tokens, before the learned ratio.
+        tokens: The tokens charged.
+        probe: This request goes alone to learn the limits.
+    """
+
+    prompt_tokens: float = 0.0
+    tokens: float = 0.0
+    probe: bool = False
+    token_place: float | None = None
+    token_threshold: float | None = None
+    request_place: float | None = None
+    request_threshold: float | None = None
+    token_level: float | None = None
+    request_level: float | None = None
+    generation: int = 0
+
+
+def _positive(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigurationError(f"{name} must be a number > 0 (or None), not {value!r}.")
+    return float(value)
+
+
+class RateLimiter:
+    """Paces the requests of one client (all its threads and tasks) to the deployment's quota.
+
+    Args:
+        tokens_per_minute: The token quota to keep under (a cap even where the service reports
+            a higher one); None: learn it from ``x-ratelimit-limit-tokens``.
+        requests_per_minute: The request quota, likewise.
+        learn: Read the service's rate-limit headers (limits, remaining, resets).
+        burst_seconds: How much quota may go at once, in seconds of quota.
+        probe_timeout: Seconds other requests wait for the first answer when no limit is known.
+        clock: Monotonic seconds (injectable for tests).
+        sleep: The sync sleep (injectable for tests).
+        asleep: The async sleep (injectable for tests).
+
+    Raises:
+        ConfigurationError: A limit or setting that is not a positive number.
+    """
+
+    def __init__(
+        self,
+        tokens_per_minute: float | None = None,
+        requests_per_minute: float | None = None,
+        *,
+        learn: bool = True,
+        burst_seconds: float = DEFAULT_BURST_SECONDS,
+        probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.tokens_per_minute = _positive("tokens_per_minute", tokens_per_minute)
+        self.requests_per_minute = _positive("requests_per_minute", requests_per_minute)
+        self.burst_seconds = float(_positive("burst_seconds", burst_seconds) or 0)
+        self.probe_timeout = float(_positive("probe_timeout", probe_timeout) or 0)
+        self.learn = learn
+        self._clock = clock
+        self._sleep = sleep
+        self._asleep = asleep
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._lock = threading.Lock()
+        self._learned_tokens: float | None = None
+        self._learned_requests: float | None = None
+        self._tokens: _Lane | None = None
+        self._requests: _Lane | None = None
+        self._factor = 1.0
+        self._blocked_until = -math.inf
+        self._ratio = 1.0
+        self._completion = 0.0
+        self._answered = False
+        self._probe_since: float | None = None
+        self._generation = 0
+        self.sent = 0
+        self.throttled = 0
+        now = self._clock()
+        self._configure(now)
+
+    def __repr__(self) -> str:
+        return (
+            f"RateLimiter(tokens_per_minute={self.limit('tokens')}, "
+            f"requests_per_minute={self.limit('requests')})"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled limiter (a Ray worker's copy of a model) starts afresh: state is per process.
+        return {
+            "tokens_per_minute": self.tokens_per_minute,
+            "requests_per_minute": self.requests_per_minute,
+            "learn": self.learn,
+            "burst_seconds": self.burst_seconds,
+            "probe_timeout": self.probe_timeout,
+            "_clock": self._clock,
+            "_sleep": self._sleep,
+            "_asleep": self._asleep,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_state()
+
+    # ---- limits ---------------------------------------------------------------------------
+
+    def limit(self, lane: str) -> float | None:
+        """The per-minute limit in force for ``"tokens"`` or ``"requests"`` (None: unpaced)."""
+        explicit = self.tokens_per_minute if lane == "tokens" else self.requests_per_minute
+        learned = self._learned_tokens if lane == "tokens" else self._learned_requests
+        known = [v for v in (explicit, learned) if v is not None]
+        return min(known) * self._factor if known else None
+
+    def _configure(self, now: float) -> None:
+        for name in ("tokens", "requests"):
+            limit = self.limit(name)
+            attr = f"_{name}"
+            lane: _Lane | None = getattr(self, attr)
+            if limit is None:
+                setattr(self, attr, None)
+            elif lane is None:
+                setattr(self, attr, _Lane(limit, self.burst_seconds, now))
+            elif abs(lane.rate * 60.0 - limit) > 1e-9:
+                lane.set_rate(limit, now)
+        if self._requests is not None:
+            self._requests.burst = max(self._requests.burst, 1.0)
+
+    @property
+    def knows_limits(self) -> bool:
+        """True once any limit is known (set, or learned from a header)."""
+        return self._tokens is not None or self._requests is not None
+
+    # ---- the decisions (pure, given now) --------------------------------------------------
+
+    def charge(self, prompt_tokens: float, completion_tokens: float | None = None) -> float:
+        """Tokens to charge: the estimate times the learned ratio, plus the completion.
+
+        The completion is the ``max_tokens`` sent, else the average completion seen.
+        """
+        extra = self._completion if completion_tokens is None else completion_tokens
+        return prompt_tokens * self._ratio + extra
+
+    def reserve(
+        self, prompt_tokens: float, completion_tokens: float | None, now: float
+    ) -> Ticket | None:
+        """Queue a request; None means: wait, the first request is still learning the limits."""
+        with self._lock:
+            ticket = Ticket(prompt_tokens, self.charge(prompt_tokens, completion_tokens))
+            ticket.generation = self._generation
+            if not self.knows_limits and self.learn and not self._answered:
+                if self._probe_since is None:
+                    self._probe_since = now
+                    ticket.probe = True
+                    return ticket
+                if now - self._probe_since < self.probe_timeout:
+                    return None
+            if self._tokens is not None:
+                ticket.token_place, ticket.token_threshold = self._tokens.reserve(
+                    ticket.tokens, now
+                )
+            if self._requests is not None:
+                ticket.request_place, ticket.request_threshold = self._requests.reserve(1.0, now)
+            return ticket
+
+    def delay(self, ticket: Ticket, now: float) -> float:
+        """Seconds the request must still wait (0: send it now)."""
+        with self._lock:
+            wait = self._blocked_until - now
+            if self._tokens is not None and ticket.token_threshold is not None:
+                wait = max(wait, self._tokens.wait(ticket.token_threshold, now))
+            if self._requests is not None and ticket.request_threshold is not None:
+                wait = max(wait, self._requests.wait(ticket.request_threshold, now))
+            return max(0.0, wait)
+
+    def mark_sent(self, ticket: Ticket, now: float) -> None:
+        """Record what the local buckets hold as the request goes (compared with ``remaining``)."""
+        with self._lock:
+            self.sent += 1
+            if self._tokens is not None and ticket.token_place is not None:
+                ticket.token_level = self._tokens.level(ticket.token_place, now)
+            if self._requests is not None and ticket.request_place is not None:
+                ticket.request_level = self._requests.level(ticket.request_place, now)
+
+    def observe(
+        self, ticket: Ticket | None, status: int, headers: Mapping[str, str], now: float
+    ) -> None:
+        """Learn from an answer: limits, remaining quota, and 429 pauses."""
+        info = read_rate_limit_headers(headers) if self.learn or status == 429 else None
+        with self._lock:
+            self._answered = True
+            if ticket is not None and ticket.probe:
+                self._probe_since = None
+            if info is not None and self.learn:
+                if info.limit_tokens:
+                    self._learned_tokens = info.limit_tokens
+                if info.limit_requests:
+                    self._learned_requests = info.limit_requests
+            if status == 429:
+                self.throttled += 1
+                self._generation += 1
+                self._factor = max(_MIN_FACTOR, self._factor * 0.9)
+                self._configure(now)
+                wait = None
+                if info is not None:
+                    wait = info.retry_after
+                    if wait is None:
+                        resets = [r for r in (info.reset_tokens, info.reset_requests) if r]
+                        wait = min(resets) if resets else None
+                self._pause(1.0 if wait is None else wait, now)
+                return
+            if self._factor < 1.0:
+                self._factor = min(1.0, self._factor + 0.01)
+            self._configure(now)
+            if info is not None and ticket is not None and ticket.generation == self._generation:
+                self._correct(self._tokens, info.remaining_tokens, ticket.token_level, ticket)
+                self._correct(self._requests, info.remaining_requests, ticket.request_level, ticket)
+
+    def _correct(
+        self, lane: _Lane | None, remaining: float | None, level: float | None, ticket: Ticket
+    ) -> None:
+        if lane is None or remaining is None or level is None:
+            return
+        cap = max(lane.burst, ticket.tokens if lane is self._tokens else 1.0)
+        diff = remaining - level
+        explicit = self.tokens_per_minute if lane is self._tokens else self.requests_per_minute
+        if diff > 0 and explicit is not None:
+            return  # a set limit is a cap: a shared deployment's room is not ours to take
+        lane.shift(max(-cap, min(cap, diff)))
+
+    def _pause(self, seconds: float, now: float) -> None:
+        until = now + seconds
+        extra = until - max(self._blocked_until, now)
+        if extra <= 0:
+            return
+        self._blocked_until = until
+        for lane in (self._tokens, self._requests):
+            if lane is not None:
+                # The pending requests keep their spacing and start again after the pause.
+                credit = min(lane.credit(now), lane.tail)
+                lane._rebase(now, credit - lane.rate * extra)
+
+    def abandon(self, ticket: Ticket) -> None:
+        """A request that got no answer (connection error): let another one learn the limits."""
+        with self._lock:
+            if ticket.probe:
+                self._probe_since = None
+
+    def learn_usage(
+        self, ticket: Ticket | None, prompt_tokens: int | None, completion_tokens: int | None
+    ) -> None:
+        """Learn from an answer's ``usage``: how far the estimates are from the service's count."""
+        with self._lock:
+            if ticket is not None and prompt_tokens and ticket.prompt_tokens > 0:
+                ratio = prompt_tokens / ticket.prompt_tokens
+                self._ratio = min(5.0, max(0.2, 0.8 * self._ratio + 0.2 * ratio))
+            if completion_tokens is not None:
+                self._completion = 0.8 * self._completion + 0.2 * completion_tokens
+
+    # ---- the drivers ----------------------------------------------------------------------
+
+    def _next(
+        self, ticket: Ticket | None, prompt: float, completion: float | None, poll: float
+    ) -> tuple[Ticket | None, float]:
+        now = self._clock()
+        if ticket is None:
+            ticket = self.reserve(prompt, completion, now)
+            if ticket is None:
+                return None, poll
+        wait = self.delay(ticket, now)
+        if wait <= 0:
+            self.mark_sent(ticket, now)
+            return ticket, 0.0
+        # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile.
+        return ticket, wait if wait < 0.05 else max(0.05, wait / 2)
+
+    def acquire(self, prompt_tokens: float, completion_tokens: float | None = None) -> Ticket:
+        """Wait (sleeping this thread) until a request may go; returns its ticket."""
+        ticket: Ticket | None = None
+        poll = 0.002
+        while True:
+            ticket, wait = self._next(ticket, prompt_tokens, completion_tokens, poll)
+            if ticket is not None and wait == 0.0:
+                return ticket
+            poll = min(poll * 2, 0.05)
+            self._sleep(wait)
+
+    async def aacquire(
+        self, prompt_tokens: float, completion_tokens: float | None = None
+    ) -> Ticket:
+        """Wait (without blocking the event loop) until a request may go; returns its ticket."""
+        ticket: Ticket | None = None
+        poll = 0.002
+        while True:
+            ticket, wait = self._next(ticket, prompt_tokens, completion_tokens, poll)
+            if ticket is not None and wait == 0.0:
+                return ticket
+            poll = min(poll * 2, 0.05)
+            await self._asleep(wait)
+
+    def answered(self, ticket: Ticket | None, status: int, headers: Mapping[str, str]) -> None:
+        """`observe` at the clock's now."""
+        self.observe(ticket, status, headers, self._clock())
