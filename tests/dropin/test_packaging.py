@@ -1,4 +1,4 @@
-"""The built wheel is a package users can depend on: typed (PEP 561 markers) and licensed (issue 15.12).
+"""The built wheel is a package users can depend on: typed (PEP 561 markers), MIT-licensed.
 
 The wheel is built offline with the project's own build backend (hatchling, through ``build``
 without isolation, so nothing is downloaded), into a temporary directory.
@@ -56,4 +56,3 @@ def test_the_wheel_carries_the_mit_license(wheel: zipfile.ZipFile) -> None:
     (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
     text = wheel.read(metadata).decode()
     assert "License: MIT" in text or "License-Expression: MIT" in text
-
