@@ -8,7 +8,6 @@ Every route the core sends to is served, under every prefix an endpoint form use
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import secrets
@@ -28,7 +27,8 @@ from starlette.types import Receive, Scope, Send
 from azureinference.requests import CHAT_FIELDS, EMBEDDINGS_FIELDS
 
 from .answers import ChatAnswer, chat_answer, count_tokens, embedding, encode_vector
-from .config import EmulatorConfig, Fault, ModelSpec, ScriptedReply
+from .config import EmulatorConfig, Fault, ModelSpec, ScriptedReply, check_quota
+from .quota import DeploymentQuota, QuotaUsage, Refused, retry_headers
 
 __all__ = ["EmulatorState", "RecordedRequest", "create_app"]
 
@@ -66,6 +66,54 @@ class EmulatorState:
     scripted: deque[ScriptedReply] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    quotas: dict[str, tuple[tuple[int | None, int | None], DeploymentQuota]] = field(
+        default_factory=dict
+    )
+    quota_overrides: dict[str | None, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def now(self) -> float:
+        """Real time in seconds, from the configured clock."""
+        return (self.config.clock or time.monotonic)()
+
+    def limits_of(self, spec: ModelSpec) -> tuple[int | None, int | None]:
+        """(tokens, requests) per minute for ``spec``: an override, the model's, the config's."""
+        override = self.quota_overrides.get(spec.name) or self.quota_overrides.get(None)
+        if override is not None:
+            return override
+        return (
+            spec.tokens_per_minute or self.config.tokens_per_minute,
+            spec.requests_per_minute or self.config.requests_per_minute,
+        )
+
+    def quota_of(self, spec: ModelSpec) -> DeploymentQuota | None:
+        """The deployment's live quota (None when it has no limits); call with the lock held."""
+        limits = self.limits_of(spec)
+        if limits == (None, None):
+            return None
+        current = self.quotas.get(spec.name)
+        if current is None or current[0] != limits:
+            current = (limits, DeploymentQuota(*limits, self.now()))
+            self.quotas[spec.name] = current
+        return current[1]
+
+    def set_quota(
+        self,
+        tokens_per_minute: int | None,
+        requests_per_minute: int | None,
+        model: str | None = None,
+    ) -> None:
+        """Override the quotas of ``model`` (of every deployment when None) until ``reset``."""
+        check_quota("tokens_per_minute", tokens_per_minute)
+        check_quota("requests_per_minute", requests_per_minute)
+        with self.lock:
+            self.quota_overrides[model] = (tokens_per_minute, requests_per_minute)
+
+    def quota_usage(self, model: str) -> QuotaUsage:
+        """What ``model``'s quota admitted and refused since the last reset."""
+        with self.lock:
+            current = self.quotas.get(model)
+            usage = current[1].usage if current else QuotaUsage()
+            return QuotaUsage(usage.requests, usage.tokens, usage.refused)
 
     def take_fault(self, route: str, model: str | None) -> Fault | None:
         """Consume one use of the first fault matching this request."""
@@ -77,6 +125,11 @@ class EmulatorState:
                         self.faults.remove(fault)
                     return fault
         return None
+
+    def peek_script(self) -> ScriptedReply | None:
+        """The next scripted reply, left in the queue."""
+        with self.lock:
+            return self.scripted[0] if self.scripted else None
 
     def take_script(self) -> ScriptedReply | None:
         """The next scripted reply, if any."""
@@ -271,9 +324,9 @@ def _check_chat(body: Mapping[str, Any]) -> None:
         raise _invalid("tool_choice", "tool_choice must be auto, none, required or a tool", choice)
 
 
-def _completion_id(body: Mapping[str, Any]) -> str:
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-    return f"chatcmpl-{digest[:24]}"
+def _completion_id(prefix: str = "chatcmpl") -> str:
+    """A fresh id: every completion gets its own, as the services give."""
+    return f"{prefix}-{secrets.token_hex(12)}"
 
 
 def _usage(answer: ChatAnswer) -> dict[str, int]:
@@ -340,12 +393,17 @@ def create_app(state: EmulatorState) -> Starlette:
 
     async def dispatch(request: Request) -> Response:
         try:
-            return await _handle(state, request)
+            response = await _handle(state, request)
         except _Refusal as refusal:
             body = refusal.body
             if state.config.envelope:
                 body = {"code": refusal.status, "msg": _message_of(body), "data": None}
-            return JSONResponse(body, refusal.status, headers=refusal.headers)
+            response = JSONResponse(body, refusal.status, headers=refusal.headers)
+        quota: DeploymentQuota | None = getattr(request.state, "quota", None)
+        if quota is not None:
+            with state.lock:
+                response.headers.update(quota.headers(state.now(), state.config.time_scale))
+        return response
 
     return Starlette(routes=[Route("/{path:path}", dispatch, methods=["GET", "POST"])])
 
@@ -402,6 +460,9 @@ async def _handle(state: EmulatorState, request: Request) -> Response:
     if parse_error is not None or not isinstance(body, dict):
         raise _nested_error(400, "BadRequest", parse_error or "The request body must be an object")
     spec = _resolve_model(state, route, body.get("model"), deployment)
+    with state.lock:
+        # Every answer about a limited deployment carries its x-ratelimit-* headers.
+        request.state.quota = state.quota_of(spec)
     fault = state.take_fault(route, spec.name)
     if fault is not None:
         refused = await _play(fault)
@@ -414,8 +475,54 @@ async def _handle(state: EmulatorState, request: Request) -> Response:
     _check_supported(spec, body)
     if route == "chat":
         _check_chat(body)
-        return _chat(state, spec, body, fault, openai_style=not _is_inference_route(request))
-    return _embeddings(state, spec, body, route)
+        scripted = state.peek_script()
+        answer = chat_answer(body, scripted)
+        _admit(state, request, spec, chat_cost(body, answer))
+        if scripted is not None:
+            state.take_script()
+        return _chat(
+            state, spec, body, answer, fault, openai_style=not _is_inference_route(request)
+        )
+    given = _embeddings_input(spec, body, route)
+    _admit(state, request, spec, given.tokens)
+    return _embeddings(state, spec, given)
+
+
+def chat_cost(body: Mapping[str, Any], answer: ChatAnswer) -> int:
+    """Tokens a chat request is charged: the prompt's, plus ``max_tokens`` or the answer's."""
+    limit = body.get("max_tokens") or body.get("max_completion_tokens")
+    completion = limit if isinstance(limit, int) else answer.completion_tokens
+    return answer.prompt_tokens + completion
+
+
+def _admit(state: EmulatorState, request: Request, spec: ModelSpec, tokens: int) -> None:
+    """Charge the request to the deployment's quota, or refuse it with 429."""
+    quota: DeploymentQuota | None = request.state.quota
+    if quota is None:
+        return
+    with state.lock:
+        refused = quota.admit(tokens, state.now(), state.config.time_scale)
+    if refused is not None:
+        raise _quota_refusal(spec, refused)
+
+
+def _quota_refusal(spec: ModelSpec, refused: Refused) -> _Refusal:
+    if refused.too_large:
+        message = (
+            f"Request too large for {spec.name}: {refused.requested} {refused.unit} requested, "
+            f"the limit is {refused.limit} {refused.unit} per minute."
+        )
+        return _nested_error(429, "429", message)
+    seconds = max(1, round(refused.wait + 0.4999))
+    message = (
+        f"Requests to the deployment {spec.name} have exceeded the {refused.unit} rate limit "
+        f"of {refused.limit} {refused.unit} per minute (requested {refused.requested}, "
+        f"remaining {refused.remaining}). Please retry after {seconds} second"
+        f"{'s' if seconds != 1 else ''}."
+    )
+    refusal = _nested_error(429, "429", message)
+    refusal.headers.update(retry_headers(refused.wait))
+    return refusal
 
 
 def _is_inference_route(request: Request) -> bool:
@@ -466,13 +573,13 @@ def _chat(
     state: EmulatorState,
     spec: ModelSpec,
     body: dict[str, Any],
+    answer: ChatAnswer,
     fault: Fault | None,
     *,
     openai_style: bool,
 ) -> Response:
-    answer = chat_answer(body, state.take_script())
     base = {
-        "id": _completion_id(body),
+        "id": _completion_id(),
         "created": int(time.time()),
         "model": spec.name,
         "system_fingerprint": "emulator",
@@ -522,9 +629,18 @@ async def _sse(
         yield "data: [DONE]\n\n"
 
 
-def _embeddings(
-    state: EmulatorState, spec: ModelSpec, body: dict[str, Any], route: str
-) -> Response:
+@dataclass
+class _EmbeddingsInput:
+    """A validated embeddings request: the texts, the tokens they count for, the options."""
+
+    texts: list[str]
+    tokens: int
+    dimensions: int
+    encoding_format: str | None
+    input_type: str | None
+
+
+def _embeddings_input(spec: ModelSpec, body: Mapping[str, Any], route: str) -> _EmbeddingsInput:
     raw_input = body.get("input")
     if route == "images":
         if not isinstance(raw_input, list) or not all(
@@ -554,21 +670,26 @@ def _embeddings(
     fmt = body.get("encoding_format")
     if fmt not in (None, "float", "base64"):
         raise _invalid("encoding_format", "encoding_format must be float or base64", fmt)
-    input_type = body.get("input_type")
+    tokens = sum(max(1, count_tokens(t)) for t in texts)
+    return _EmbeddingsInput(texts, tokens, dimensions, fmt, body.get("input_type"))
+
+
+def _embeddings(state: EmulatorState, spec: ModelSpec, given: _EmbeddingsInput) -> Response:
     data = [
         {
             "object": "embedding",
             "index": i,
-            "embedding": encode_vector(embedding(text, dimensions, input_type), fmt),
+            "embedding": encode_vector(
+                embedding(text, given.dimensions, given.input_type), given.encoding_format
+            ),
         }
-        for i, text in enumerate(texts)
+        for i, text in enumerate(given.texts)
     ]
-    tokens = sum(max(1, count_tokens(t)) for t in texts)
     payload = {
         "object": "list",
-        "id": _completion_id(body).replace("chatcmpl", "embd"),
+        "id": _completion_id("embd"),
         "model": spec.name,
         "data": data,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        "usage": {"prompt_tokens": given.tokens, "total_tokens": given.tokens},
     }
     return JSONResponse(_wrap(state, payload))

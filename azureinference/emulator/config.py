@@ -6,10 +6,20 @@ All plain dataclasses, so a test builds them without starting anything.
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["EmulatorConfig", "Fault", "ModelSpec", "ScriptedReply", "default_models"]
+__all__ = [
+    "EmulatorConfig",
+    "Fault",
+    "ModelSpec",
+    "ScriptedReply",
+    "config_from_file",
+    "default_models",
+    "model_from_arg",
+]
 
 ModelKind = Literal["chat", "embeddings", "image_embeddings"]
 
@@ -18,6 +28,12 @@ _MODEL_TYPES = {
     "embeddings": "embeddings",
     "image_embeddings": "image-embeddings",
 }
+
+
+def check_quota(name: str, value: Any) -> None:
+    """Raise ValueError unless ``value`` is a positive integer or None."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ValueError(f"{name} must be a positive integer or None, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,8 @@ class ModelSpec:
             (``"tools"``, ``"seed"``, ``"response_format"``, ``"response_format.json_schema"``,
             ``"input_type"``, ``"encoding_format.base64"``, ...).
         dimensions: Default embedding length (``dimensions`` in a request overrides it).
+        tokens_per_minute: This deployment's token quota (None: the config's, else no limit).
+        requests_per_minute: This deployment's request quota (None: the config's, else none).
     """
 
     name: str
@@ -39,6 +57,12 @@ class ModelSpec:
     provider: str = "Emulator"
     unsupported: frozenset[str] = frozenset()
     dimensions: int = 1024
+    tokens_per_minute: int | None = None
+    requests_per_minute: int | None = None
+
+    def __post_init__(self) -> None:
+        check_quota("tokens_per_minute", self.tokens_per_minute)
+        check_quota("requests_per_minute", self.requests_per_minute)
 
     @property
     def model_type(self) -> str:
@@ -78,6 +102,14 @@ class EmulatorConfig:
             lines, as the OpenAI-compatible endpoint of seed 001 does.
         latency: Seconds to wait before every answer.
         require_auth: Refuse requests without the key (401).
+        tokens_per_minute: The token quota of every deployment that sets none itself
+            (None: no limit). Tokens charged per request: the prompt's (``usage.prompt_tokens``)
+            plus ``max_tokens`` (or ``max_completion_tokens``) when set, else the answer's.
+        requests_per_minute: The request quota of every deployment that sets none itself.
+        time_scale: Emulated seconds per real second, for quotas: 60 makes a minute's quota
+            refill in one second. Waits the emulator reports are in real seconds.
+        clock: Real time in seconds (default ``time.monotonic``); a test passes its own to
+            make quota answers exact.
     """
 
     models: list[ModelSpec] = field(default_factory=default_models)
@@ -85,12 +117,154 @@ class EmulatorConfig:
     envelope: bool = False
     latency: float = 0.0
     require_auth: bool = True
+    tokens_per_minute: int | None = None
+    requests_per_minute: int | None = None
+    time_scale: float = 1.0
+    clock: Callable[[], float] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.time_scale > 0:
+            raise ValueError(f"time_scale must be a positive number, not {self.time_scale!r}")
+        check_quota("tokens_per_minute", self.tokens_per_minute)
+        check_quota("requests_per_minute", self.requests_per_minute)
 
     def model(self, name: str | None, kind: ModelKind) -> ModelSpec | None:
         """The model called ``name``, or the first of ``kind`` when no name is given."""
         if name is None:
             return next((m for m in self.models if m.kind == kind), None)
         return next((m for m in self.models if m.name == name), None)
+
+
+_CONFIG_KEYS = frozenset(
+    {
+        "models",
+        "key",
+        "envelope",
+        "latency",
+        "require_auth",
+        "tokens_per_minute",
+        "requests_per_minute",
+        "time_scale",
+    }
+)
+_MODEL_KEYS = frozenset(
+    {
+        "name",
+        "kind",
+        "provider",
+        "unsupported",
+        "dimensions",
+        "tokens_per_minute",
+        "requests_per_minute",
+    }
+)
+_SHORT_KEYS = {"tpm": "tokens_per_minute", "rpm": "requests_per_minute"}
+
+
+def model_from_dict(entry: Any, where: str = "model") -> ModelSpec:
+    """A `ModelSpec` from a config file entry such as ``{"name": ..., "kind": "embeddings"}``.
+
+    Raises:
+        ValueError: Not an object, no name, an unknown key or kind, or a bad value.
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        raise ValueError(f"{where} must be an object with a non-empty 'name'")
+    unknown = sorted(set(entry) - _MODEL_KEYS)
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {unknown}; known: {sorted(_MODEL_KEYS)}")
+    if entry.get("kind", "chat") not in _MODEL_TYPES:
+        raise ValueError(f"{where}: kind must be one of {sorted(_MODEL_TYPES)}")
+    fields = dict(entry)
+    if "unsupported" in fields:
+        fields["unsupported"] = frozenset(fields["unsupported"])
+    if "dimensions" in fields and (
+        not isinstance(fields["dimensions"], int) or not 1 <= fields["dimensions"] <= 8192
+    ):
+        raise ValueError(f"{where}: dimensions must be an integer from 1 to 8192")
+    try:
+        return ModelSpec(**fields)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def model_from_arg(arg: str) -> ModelSpec:
+    """A `ModelSpec` from ``--model NAME[:KIND][,tpm=N][,rpm=N][,dimensions=N][,provider=P]``.
+
+    Raises:
+        ValueError: A malformed option, naming the argument.
+    """
+    head, *options = arg.split(",")
+    name, _, kind = head.partition(":")
+    entry: dict[str, Any] = {"name": name.strip(), "kind": kind.strip() or "chat"}
+    for option in options:
+        key, sep, value = option.partition("=")
+        key = _SHORT_KEYS.get(key.strip(), key.strip())
+        if not sep or key not in _MODEL_KEYS - {"name", "kind", "unsupported"}:
+            raise ValueError(
+                f"--model {arg!r}: options are tpm=N, rpm=N, dimensions=N, provider=NAME"
+            )
+        if key == "provider":
+            entry[key] = value.strip()
+            continue
+        try:
+            entry[key] = int(value)
+        except ValueError:
+            raise ValueError(f"--model {arg!r}: {key} must be an integer") from None
+    return model_from_dict(entry, f"--model {arg!r}")
+
+
+def config_from_dict(data: Any, where: str = "config") -> EmulatorConfig:
+    """An `EmulatorConfig` from a parsed config file (see `config_from_file`).
+
+    Raises:
+        ValueError: An unknown key or a bad value, naming it.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} must be an object")
+    unknown = sorted(set(data) - _CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {unknown}; known: {sorted(_CONFIG_KEYS)}")
+    fields = dict(data)
+    if "models" in fields:
+        if not isinstance(fields["models"], list) or not fields["models"]:
+            raise ValueError(f"{where}: models must be a non-empty list")
+        fields["models"] = [
+            model_from_dict(m, f"{where}: models[{i}]") for i, m in enumerate(fields["models"])
+        ]
+    try:
+        return EmulatorConfig(**fields)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def config_from_file(path: str) -> EmulatorConfig:
+    """Read a config file: JSON, or TOML (``.toml``, Python 3.11+).
+
+    ```json
+    {"models": [{"name": "gpt-4o-mini"},
+                {"name": "text-embedding-3-small", "kind": "embeddings", "dimensions": 1536,
+                 "tokens_per_minute": 350000}],
+     "requests_per_minute": 600, "time_scale": 60, "key": "local-key"}
+    ```
+
+    Raises:
+        OSError: The file cannot be read.
+        ValueError: It does not parse, or holds an unknown key or a bad value (named).
+    """
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        if path.endswith(".toml"):
+            import tomllib  # Python 3.11+
+
+            data = tomllib.loads(raw.decode())
+        else:
+            data = json.loads(raw)
+    except ImportError:  # pragma: no cover - Python 3.10
+        raise ValueError(f"{path}: TOML needs Python 3.11+; use JSON") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} does not parse: {exc}") from None
+    return config_from_dict(data, path)
 
 
 FaultKind = Literal["rate_limit", "server_error", "content_filter", "drop_stream", "latency"]

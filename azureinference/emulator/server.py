@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import threading
 from collections.abc import Iterable, Iterator
@@ -10,6 +11,7 @@ from typing import Any
 
 from .app import EmulatorState, RecordedRequest, create_app
 from .config import EmulatorConfig, Fault, ScriptedReply
+from .quota import QuotaUsage
 
 __all__ = ["Emulator", "running_emulator"]
 
@@ -73,12 +75,31 @@ class Emulator:
         with self._state.lock:
             self._state.scripted.extend(items)
 
+    def set_quota(
+        self,
+        tokens_per_minute: int | None = None,
+        requests_per_minute: int | None = None,
+        *,
+        model: str | None = None,
+    ) -> None:
+        """Limit ``model`` (every deployment when None) until ``reset``; None means no limit.
+
+        Overrides the quotas of ``ModelSpec`` and ``EmulatorConfig``; buckets start full.
+        """
+        self._state.set_quota(tokens_per_minute, requests_per_minute, model)
+
+    def quota_usage(self, model: str) -> QuotaUsage:
+        """Requests admitted, tokens charged and requests refused (429) for ``model``."""
+        return self._state.quota_usage(model)
+
     def reset(self) -> None:
-        """Forget queued faults, scripted replies and the request log."""
+        """Forget faults, scripted replies, the request log, quota overrides and quota use."""
         with self._state.lock:
             self._state.faults.clear()
             self._state.scripted.clear()
             self._state.requests.clear()
+            self._state.quota_overrides.clear()
+            self._state.quotas.clear()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -87,9 +108,16 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+        sock.listen(128)  # connections wait in the backlog from now on, never refused
+    except OSError as exc:
         sock.close()
-        raise
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(
+                exc.errno,
+                f"port {port} on {host} is already in use: pick another with --port N "
+                "(port= in Python), or --port 0 for a free one (the chosen port is printed)",
+            ) from None
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.set_inheritable(True)
     return sock
 
