@@ -11,6 +11,11 @@ Accepted credentials:
 - an Entra ID token credential: any object with ``get_token(*scopes)`` (sync) or an async one
   (``azure.identity.aio``). Tokens are cached until five minutes before they expire, and never
   sent over plain ``http://`` except to a loopback host.
+
+Every header value is checked when the client is built (and each token when it arrives): a key
+with a line break or a header name with a space is a `ConfigurationError` that does not quote the
+secret, raised before anything is sent. A pickled `AzureAuth` keeps the credential, never its
+cached access token.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import httpx
 
 from .endpoints import Endpoint
 from .errors import ConfigurationError
+from .redaction import check_header, mark_credential_header
 
 __all__ = [
     "AzureAuth",
@@ -67,6 +73,7 @@ class StaticKeyCredential:
     __slots__ = ("_key",)
 
     def __init__(self, key: str) -> None:
+        check_header("Authorization", "Bearer " + key, "The credential")
         self._key = key
 
     @property
@@ -94,6 +101,8 @@ class HeaderCredential:
     def __init__(self, name: str, value: str) -> None:
         if not name or not value:
             raise ConfigurationError("HeaderCredential needs a header name and a value.")
+        check_header(name, value, "The credential")
+        mark_credential_header(name)
         self.name = name
         self.value = value
 
@@ -131,6 +140,7 @@ class AzureAuth(httpx.Auth):
 
     requires_request_body = False
     requires_response_body = False
+    _checked_key: Any = None
 
     def __init__(
         self,
@@ -143,6 +153,7 @@ class AzureAuth(httpx.Auth):
         self._scopes = list(scopes) if scopes else [endpoint.token_scope]
         self._token: str | None = None
         self._expires_on = 0.0
+        self._checked_key: Any = None
         self._lock = threading.Lock()
         # One asyncio.Lock per event loop: a lock is bound to the loop it first waited in, and
         # the client outlives loops (asyncio.run twice) and may serve loops in several threads.
@@ -176,6 +187,9 @@ class AzureAuth(httpx.Auth):
         state = {k: getattr(self, k) for k in self.__dict__}
         state["_lock"] = None
         state["_alocks"] = None
+        # The credential travels; its cached access token does not (a pickle is a file).
+        state["_token"] = None
+        state["_expires_on"] = 0.0
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -192,6 +206,7 @@ class AzureAuth(httpx.Auth):
             raise ConfigurationError(
                 "The token credential's get_token() returned no '.token' string."
             )
+        check_header("Authorization", "Bearer " + token, "The token credential's access token")
         self._token = token
         self._expires_on = float(getattr(access_token, "expires_on", 0) or 0)
         return token
@@ -225,6 +240,9 @@ class AzureAuth(httpx.Auth):
             request.headers[cred.name] = cred.value
             return
         key = cred.key
+        if key is not self._checked_key:  # a key credential's update() gives a new key
+            _check_key(key)
+            self._checked_key = key
         request.headers["Authorization"] = "Bearer " + key
         if self._endpoint.sends_api_key_header:
             request.headers["api-key"] = key
@@ -259,6 +277,14 @@ class AzureAuth(httpx.Auth):
         else:
             self._apply_key(request)
         yield request
+
+
+def _check_key(key: Any) -> None:
+    if not isinstance(key, str) or not key.strip():
+        raise ConfigurationError(
+            f"The key credential's key must be a non-empty str, not {type(key).__name__}."
+        )
+    check_header("Authorization", "Bearer " + key, "The credential")
 
 
 def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = None) -> AzureAuth:
@@ -297,4 +323,6 @@ def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = No
             f"Unsupported credential of type {type(cred).__name__}: pass a key (str), an "
             "AzureKeyCredential, a HeaderCredential, or a token credential with get_token()."
         )
+    elif not isinstance(cred, HeaderCredential) and not callable(getattr(cred, "get_token", None)):
+        _check_key(cred.key)
     return AzureAuth(cred, endpoint, scopes)

@@ -38,7 +38,9 @@ from .errors import (
     UnsupportedParameterError,
     error_from_response,
 )
+from .redaction import check_header
 from .requests import (
+    EXTRA_PARAMETERS_MODES,
     PreparedRequest,
     build_chat_request,
     build_embeddings_request,
@@ -162,6 +164,62 @@ CLIENT_OPTIONS = frozenset(
 what an adapter's ``client_kwargs`` may hold."""
 
 
+def _check_positive_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(f"{name} must be an int, not {type(value).__name__} {value!r}.")
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, not {value}.")
+
+
+def _check_options(**options: Any) -> None:
+    """Check the client's keyword options by type, before anything is built or sent.
+
+    Raises:
+        ConfigurationError: An option of the wrong type or out of range, named.
+    """
+    _check_positive_int("max_retries", options["max_retries"], 0)
+    _check_positive_int("embed_batch_size", options["embed_batch_size"], 1)
+    scopes = options["credential_scopes"]
+    if scopes is not None and (
+        isinstance(scopes, (str, bytes))
+        or not isinstance(scopes, Sequence)
+        or not all(isinstance(s, str) and s for s in scopes)
+    ):
+        raise ConfigurationError(
+            "credential_scopes must be a list of scope strings, such as "
+            f"['https://cognitiveservices.azure.com/.default'], not {type(scopes).__name__}."
+        )
+    timeout = options["timeout"]
+    if isinstance(timeout, (str, bytes, bool, Mapping, list, tuple)):
+        raise ConfigurationError(
+            f"timeout must be seconds (a number) or a Timeout, not {type(timeout).__name__}."
+        )
+    if isinstance(timeout, (int, float)) and not 0 < timeout < float("inf"):
+        raise ConfigurationError(f"timeout must be a positive number of seconds, not {timeout}.")
+    for name in ("model", "user_agent", "extra_parameters"):
+        value = options[name]
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}.")
+    if options["extra_parameters"] not in (None, *EXTRA_PARAMETERS_MODES):
+        raise ConfigurationError(
+            f"extra_parameters must be one of {list(EXTRA_PARAMETERS_MODES)}, not "
+            f"{options['extra_parameters']!r}."
+        )
+    if options["retry_policy"] is not None and not isinstance(options["retry_policy"], RetryPolicy):
+        raise ConfigurationError(
+            f"retry_policy must be a RetryPolicy, not {type(options['retry_policy']).__name__}."
+        )
+    headers = options["headers"]
+    if headers is not None:
+        if not isinstance(headers, Mapping):
+            raise ConfigurationError(f"headers must be a dict, not {type(headers).__name__}.")
+        for name, value in headers.items():
+            check_header(name, value, "headers")
+    kwargs = options["httpx_kwargs"]
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise ConfigurationError(f"httpx_kwargs must be a dict, not {type(kwargs).__name__}.")
+
+
 class _BaseClient:
     """Connection settings and every decision that does not need I/O."""
 
@@ -186,6 +244,18 @@ class _BaseClient:
             endpoint = os.environ.get(ENV_ENDPOINT)
         if credential is None:
             credential = os.environ.get(ENV_CREDENTIAL)
+        _check_options(
+            model=model,
+            credential_scopes=credential_scopes,
+            headers=headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            user_agent=user_agent,
+            extra_parameters=extra_parameters,
+            embed_batch_size=embed_batch_size,
+            httpx_kwargs=httpx_kwargs,
+        )
         if isinstance(endpoint, Endpoint):
             self.endpoint = endpoint
         else:
@@ -194,10 +264,6 @@ class _BaseClient:
                 api_version=api_version,
                 token_scope=credential_scopes[0] if credential_scopes else None,
             )
-        if max_retries < 0:
-            raise ConfigurationError(f"max_retries must be >= 0, not {max_retries}.")
-        if embed_batch_size <= 0:
-            raise ConfigurationError(f"embed_batch_size must be > 0, not {embed_batch_size}.")
         self._auth: AzureAuth = make_auth(
             credential, self.endpoint, list(credential_scopes) if credential_scopes else None
         )
@@ -299,9 +365,13 @@ class _BaseClient:
         return False
 
     def _batches(self, input: Sequence[_T], batch_size: int | None) -> list[Sequence[_T]]:
+        if batch_size is not None:
+            _check_positive_int("batch_size", batch_size, 1)
         size = batch_size or self.embed_batch_size
         if isinstance(input, str):
             raise ConfigurationError("input must be a list of texts, not one str.")
+        if not isinstance(input, Sequence) or isinstance(input, (bytes, Mapping)):
+            raise ConfigurationError(f"input must be a list of texts, not {type(input).__name__}.")
         return [input[i : i + size] for i in range(0, len(input), size)]
 
     def _request_headers(self, req: PreparedRequest) -> dict[str, str]:

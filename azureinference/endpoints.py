@@ -13,6 +13,12 @@ Accepted forms (a trailing ``/chat/completions``, ``/embeddings`` or ``/images/e
 | ``https://<res>.openai.azure.com/openai/v1``, ``.../openai/v1`` on any host | ``openai_v1`` |
 | ``https://models.inference.ai.azure.com``, ``https://models.github.ai/inference`` | ``github`` |
 | anything else (an OpenAI-compatible base URL) | ``openai_compatible`` |
+
+A user name and password in the URL (``https://user:pass@host``) are refused: they would not be
+sent. Query parameters (``?code=...`` of an Azure Function, ``?sig=...`` of a signed URL) are sent
+on every request, and their secret-looking values are hidden wherever an endpoint is shown
+(``repr``, errors, logs: see `azureinference.redaction`). An Azure OpenAI deployment taken from
+``model`` is quoted into the path, so it cannot change the route.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
+from .redaction import redact_url
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -102,6 +109,20 @@ class Endpoint:
     token_scope: str = _SCOPES[EndpointKind.SERVERLESS]
     extra_query: tuple[tuple[str, str], ...] = field(default=())
 
+    def __repr__(self) -> str:
+        return (
+            f"Endpoint(base_url={self.base_url!r}, kind={self.kind.value!r}, "
+            f"api_version={self.api_version!r}, deployment={self.deployment!r}, "
+            f"query={redact_url('?' + urlencode(self.extra_query))[1:]!r})"
+        )
+
+    @property
+    def display_url(self) -> str:
+        """The endpoint as it may be shown: base URL and query, secret values hidden."""
+        if not self.extra_query:
+            return self.base_url
+        return redact_url(self.base_url + "?" + urlencode(self.extra_query))
+
     @property
     def scheme(self) -> str:
         """``http`` or ``https``."""
@@ -146,13 +167,15 @@ class Endpoint:
         """
         base = self.base_url
         if self.kind is EndpointKind.AZURE_OPENAI:
-            deployment = self.deployment or model
+            deployment = self.deployment
             if not deployment:
-                raise ConfigurationError(
-                    f"The endpoint {self.base_url!r} is an Azure OpenAI resource without a "
-                    "deployment: pass model=<deployment name>, or use the endpoint "
-                    "'.../openai/deployments/<deployment>'."
-                )
+                if not model:
+                    raise ConfigurationError(
+                        f"The endpoint {self.base_url!r} is an Azure OpenAI resource without a "
+                        "deployment: pass model=<deployment name>, or use the endpoint "
+                        "'.../openai/deployments/<deployment>'."
+                    )
+                deployment = _quote_deployment(model)
             base = f"{base}/openai/deployments/{deployment}"
         url = base + route
         query = list(self.extra_query)
@@ -162,6 +185,15 @@ class Endpoint:
             # Re-encode: parse_qsl decoded them, and a gateway's signature may hold "+" or "/".
             url += "?" + urlencode(query)
         return url
+
+
+def _quote_deployment(model: str) -> str:
+    """``model`` as one path segment: ``/``, ``?`` and ``#`` cannot change the route."""
+    if not isinstance(model, str) or model.strip(".") == "":
+        raise ConfigurationError(
+            f"model={model!r} is not an Azure OpenAI deployment name (it goes in the URL path)."
+        )
+    return quote(model, safe="")
 
 
 def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
@@ -217,11 +249,23 @@ def parse_endpoint(
         raise ConfigurationError(
             "No endpoint given: pass endpoint=... or set AZURE_INFERENCE_ENDPOINT."
         )
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  # a bad port raises here, not at the first request
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"The endpoint {redact_url(url.strip())!r} is not a valid URL ({exc})."
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            f"The endpoint {url.strip()!r} is not an http(s) URL with a host, such as "
+            f"The endpoint {redact_url(url.strip())!r} is not an http(s) URL with a host, such as "
             "'https://<resource>.services.ai.azure.com/models'."
+        )
+    if "@" in parts.netloc:
+        raise ConfigurationError(
+            f"The endpoint {redact_url(url.strip())!r} holds a user name or password "
+            "('user:pass@'), which would not be sent: remove it, and pass the key as "
+            "credential=... (or credential='Header-Name: <key>' for a header of your choice)."
         )
     path = parts.path.rstrip("/")
     lower = path.lower()

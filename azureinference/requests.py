@@ -11,6 +11,7 @@ Rules (the same for chat and embeddings):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ import pydantic_core
 
 from .endpoints import Endpoint, EndpointKind
 from .errors import ConfigurationError
+from .redaction import check_header
 
 __all__ = [
     "CALL_OPTIONS",
@@ -33,6 +35,7 @@ __all__ = [
     "build_embeddings_request",
     "build_image_embeddings_request",
     "build_info_request",
+    "check_chat_params",
     "normalize_response_format",
     "normalize_tool_choice",
     "split_model_kwargs",
@@ -94,6 +97,137 @@ class PreparedRequest:
     def json(self) -> Any:
         """The body parsed back (for tests and logs)."""
         return pydantic_core.from_json(self.content) if self.content else None
+
+
+# Chat parameters checked by type before anything is sent (the API checks ranges itself).
+_NUMBER_PARAMS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+_INT_PARAMS = ("max_tokens", "max_completion_tokens", "seed", "n", "top_logprobs")
+_BOOL_PARAMS = ("parallel_tool_calls", "logprobs")
+_STR_PARAMS = ("model", "user", "reasoning_effort")
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _check_number(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"{name} must be a number, not {_type_name(value)}.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number, not {value!r} (not JSON).")
+
+
+def _check_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(f"{name} must be an int, not {_type_name(value)} {value!r}.")
+
+
+def _check_list(name: str, value: Any, item: str) -> Sequence[Any]:
+    """``value`` as a list: refuse a str (a list of its characters), a dict or a scalar."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise ConfigurationError(
+            f"{name} must be a list of {item}, not {_type_name(value)}"
+            + (f" {value[:40]!r}" if isinstance(value, str) else "")
+            + "."
+        )
+    return value
+
+
+def _check_messages(messages: Any) -> None:
+    _check_list("messages", messages, "message dicts ({'role': ..., 'content': ...})")
+    for i, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise ConfigurationError(
+                f"messages[{i}] must be a dict with 'role' and 'content', not "
+                f"{_type_name(message)}."
+            )
+        if not isinstance(message.get("role"), str):
+            raise ConfigurationError(f"messages[{i}] has no 'role' string.")
+
+
+def _check_tools(tools: Any) -> None:
+    _check_list("tools", tools, "tool dicts ({'type': 'function', 'function': {...}})")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, Mapping) or not isinstance(tool.get("type"), str):
+            raise ConfigurationError(
+                f"tools[{i}] must be a dict such as {{'type': 'function', 'function': "
+                f"{{'name': ..., 'parameters': {{...}}}}}}, not {_type_name(tool)}."
+            )
+
+
+def check_chat_params(params: Mapping[str, Any]) -> None:
+    """Check the types of chat parameters (None means "not given" and passes).
+
+    Raises:
+        ConfigurationError: A parameter of the wrong type, named.
+    """
+    for name, value in params.items():
+        if value is None:
+            continue
+        if name in _NUMBER_PARAMS:
+            _check_number(name, value)
+        elif name in _INT_PARAMS:
+            _check_int(name, value)
+        elif name in _BOOL_PARAMS and not isinstance(value, bool):
+            raise ConfigurationError(f"{name} must be True or False, not {_type_name(value)}.")
+        elif name in _STR_PARAMS and not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a str, not {_type_name(value)}.")
+        elif name == "stop" and not isinstance(value, str):
+            for i, item in enumerate(_check_list("stop", value, "str")):
+                if not isinstance(item, str):
+                    raise ConfigurationError(f"stop[{i}] must be a str, not {_type_name(item)}.")
+        elif name == "tools":
+            _check_tools(value)
+        elif name in ("stream_options", "logit_bias") and not isinstance(value, Mapping):
+            raise ConfigurationError(f"{name} must be a dict, not {_type_name(value)}.")
+
+
+def _check_headers(headers: Any) -> None:
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping):
+        raise ConfigurationError(
+            f"headers must be a dict of str to str, not {_type_name(headers)}."
+        )
+    for name, value in headers.items():
+        check_header(name, value, "headers")
+
+
+def _check_extras(model_extras: Any) -> None:
+    if model_extras is not None and not isinstance(model_extras, Mapping):
+        raise ConfigurationError(
+            f"model_extras must be a dict of parameter names to JSON values, not "
+            f"{_type_name(model_extras)}."
+        )
+    for key in model_extras or ():
+        if not isinstance(key, str):
+            raise ConfigurationError(f"model_extras keys must be str, not {_type_name(key)}.")
+
+
+def _to_json(body: dict[str, Any], extras: Mapping[str, Any] | None) -> bytes:
+    """The body as JSON; a value that is not JSON (NaN, an object) is an error naming its key.
+
+    One serialization in the common case: only when the output holds ``NaN``/``Infinity`` (which
+    may be text inside a message) or serialization fails are the keys checked one by one.
+    """
+    try:
+        content = pydantic_core.to_json(body)
+    except pydantic_core.PydanticSerializationError:
+        content = None
+    if content is not None and b"NaN" not in content and b"Infinity" not in content:
+        return content
+    for key, value in body.items():
+        what = f"model_extras[{key!r}]" if extras and key in extras else key
+        try:
+            constants = pydantic_core.to_json(value)
+        except pydantic_core.PydanticSerializationError as exc:
+            raise ConfigurationError(f"{what} is not JSON: {exc}.") from None
+        if constants != pydantic_core.to_json(value, inf_nan_mode="null"):
+            raise ConfigurationError(
+                f"{what} holds NaN or infinity, which JSON cannot carry: pass finite numbers."
+            )
+    assert content is not None
+    return content
 
 
 def normalize_tool_choice(tool_choice: Any) -> Any:
@@ -198,6 +332,7 @@ def _merge_extras(
             f"Invalid extra_parameters {extra_parameters!r}: use one of "
             f"{list(EXTRA_PARAMETERS_MODES)}."
         )
+    _check_extras(model_extras)
     if not model_extras:
         return {"extra-parameters": extra_parameters} if extra_parameters else {}
     clash = sorted(k for k in model_extras if k in fields)
@@ -239,6 +374,7 @@ def build_chat_body(
     Raises:
         ConfigurationError: No messages, an unknown keyword, or a bad tool_choice/response_format.
     """
+    _check_messages(messages)
     if not messages:
         raise ConfigurationError("messages is empty: a chat request needs at least one message.")
     unknown = sorted(k for k in other if k not in CHAT_FIELDS)
@@ -247,6 +383,22 @@ def build_chat_body(
             f"Unknown chat parameter(s) {unknown}: pass parameters the API does not define "
             "through model_extras."
         )
+    check_chat_params(
+        {
+            "model": model,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_tokens": max_tokens,
+            "stop": stop,
+            "seed": seed,
+            "presence_penalty": presence_penalty,
+            "frequency_penalty": frequency_penalty,
+            "tools": tools,
+            "parallel_tool_calls": parallel_tool_calls,
+            "stream_options": stream_options,
+            **other,
+        }
+    )
     body: dict[str, Any] = {"messages": list(messages)}
     if model is not None:
         body["model"] = model
@@ -292,10 +444,12 @@ def _prepare(
     model: str | None,
     stream: bool = False,
     headers: Mapping[str, str] | None = None,
+    extras: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     hdrs = dict(_SSE_HEADERS if stream else _JSON_HEADERS)
     hdrs.update(extra_headers)
     if headers:
+        _check_headers(headers)
         hdrs.update(headers)
     if not endpoint.model_in_body:
         body.pop("model", None)
@@ -303,7 +457,7 @@ def _prepare(
         method="POST",
         url=endpoint.url(route, model=model),
         headers=hdrs,
-        content=pydantic_core.to_json(body),
+        content=_to_json(body, extras),
         stream=stream,
     )
 
@@ -341,6 +495,7 @@ def build_chat_request(
         model=params.get("model"),
         stream=bool(params.get("stream")),
         headers=headers,
+        extras=model_extras,
     )
 
 
@@ -360,10 +515,24 @@ def build_embeddings_body(
     """
     if isinstance(input, str):
         input = [input]
+    _check_list("input", input, "texts")
     if not input:
         raise ConfigurationError("input is empty: an embeddings request needs at least one item.")
-    if dimensions is not None and (not isinstance(dimensions, int) or dimensions <= 0):
+    for i, item in enumerate(input):
+        if not isinstance(item, (str, Mapping)):
+            raise ConfigurationError(f"input[{i}] must be a str, not {_type_name(item)}.")
+    if dimensions is not None and (
+        isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions <= 0
+    ):
         raise ConfigurationError(f"dimensions must be a positive int, not {dimensions!r}.")
+    for name, value in (
+        ("model", model),
+        ("encoding_format", encoding_format),
+        ("input_type", input_type),
+        ("user", user),
+    ):
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a str, not {_type_name(value)}.")
     body: dict[str, Any] = {"input": list(input)}
     if model is not None:
         body["model"] = model
@@ -396,7 +565,13 @@ def build_embeddings_request(
     body = build_embeddings_body(input, **params)
     extra_headers = _merge_extras(body, EMBEDDINGS_FIELDS, model_extras, extra_parameters)
     return _prepare(
-        endpoint, route, body, extra_headers, model=params.get("model"), headers=headers
+        endpoint,
+        route,
+        body,
+        extra_headers,
+        model=params.get("model"),
+        headers=headers,
+        extras=model_extras,
     )
 
 

@@ -449,9 +449,11 @@ def test_client_pickles_before_and_after_use() -> None:
 def test_client_with_token_credential_pickles() -> None:
     client = _picklable(Client, FakeTokenCredential())
     client.complete(HI)
-    copy = pickle.loads(pickle.dumps(client))
+    data = pickle.dumps(client)
+    assert f"{TOKEN}-1".encode() not in data  # the credential travels, its cached token not
+    copy = pickle.loads(data)
     assert isinstance(copy, Client)
-    assert copy.complete(HI).model == f"{TOKEN}-1"[-4:]
+    assert copy.complete(HI).model == f"{TOKEN}-2"[-4:]
 
 
 def test_async_client_pickles_after_use() -> None:
