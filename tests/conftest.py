@@ -10,77 +10,30 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from azureinference import cassettes
 
 DATA = Path(__file__).parent / "data"
 PLACEHOLDER_HOST = "test-resource.services.ai.azure.com"
 PLACEHOLDER_ENDPOINT = f"https://{PLACEHOLDER_HOST}/models"
 PLACEHOLDER_KEY = "test-key-not-a-secret"
 
-SECRET_HEADERS = (
-    "authorization",
-    "api-key",
-    "x-api-key",
-    "ocp-apim-subscription-key",
-    "set-cookie",
-    "cookie",
-)
-_KEEP_RESPONSE_HEADERS = {
-    "content-type",
-    "retry-after",
-    "retry-after-ms",
-    "x-ms-error-code",
-    "x-request-id",
-    "apim-request-id",
-}
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
-
-
-def _rewrite_host(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.hostname == PLACEHOLDER_HOST:
-        return uri
-    return urlunsplit(("https", PLACEHOLDER_HOST, parts.path, parts.query, ""))
-
-
-def scrub_request(request: Any) -> Any:
-    """Rewrite the host to the placeholder and drop credentials before a request is stored."""
-    request.uri = _rewrite_host(request.uri)
-    for name in list(request.headers):
-        # ``host`` too: it names the real resource (or the local server's port) that was recorded.
-        if name.lower() in SECRET_HEADERS or name.lower() in ("x-ms-client-request-id", "host"):
-            del request.headers[name]
-    return request
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """Keep only useful response headers; mask anything token-shaped in the body."""
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() not in _KEEP_RESPONSE_HEADERS:
-            del headers[name]
-    body = response.get("body", {}).get("string")
-    if isinstance(body, bytes) and _JWT.search(body.decode("utf-8", "replace")):
-        response["body"]["string"] = _JWT.sub("[redacted-jwt]", body.decode()).encode()
-    return response
-
 
 @pytest.fixture(scope="module")
 def vcr_config() -> dict[str, Any]:
-    """pytest-recording configuration: scrubbed, host-rewritten, matched on method+path+query."""
-    return {
-        "filter_headers": [(h, None) for h in SECRET_HEADERS],
-        "before_record_request": scrub_request,
-        "before_record_response": scrub_response,
-        "decode_compressed_response": True,
-        "match_on": ["method", "path", "query", "body"],
-    }
+    """pytest-recording configuration: the core's scrubbing, host-rewritten, matched on the body.
+
+    `azureinference.cassettes.vcr_config` removes every credential header (ours, the well-known
+    ones, the names of HeaderCredentials) and secret query values; users' own configs use it too.
+    """
+    return cassettes.vcr_config(
+        placeholder_host=PLACEHOLDER_HOST, match_on=["method", "path", "query", "body"]
+    )
 
 
 def is_recording(config: pytest.Config) -> bool:
