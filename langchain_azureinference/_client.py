@@ -11,12 +11,12 @@ sharing (or trying to pickle) a live connection pool.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import warnings
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import (
     AliasChoices,
@@ -30,7 +30,16 @@ from pydantic import (
 
 from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
 from azureinference import __version__ as _core_version
+from azureinference._arguments import (
+    CREDENTIAL_ENV_VARS,
+    ENDPOINT_ENV_VARS,
+    first_env,
+    near_miss,
+    read_client_kwargs,
+    unknown_arguments_error,
+)
 from azureinference.endpoints import parse_endpoint
+from azureinference.requests import CHAT_FIELDS, EMBEDDINGS_FIELDS
 
 __all__ = [
     "CLIENT_KWARGS",
@@ -47,12 +56,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_ENV_VARS = ("AZURE_INFERENCE_ENDPOINT", "AZURE_AI_INFERENCE_ENDPOINT")
-"""Read in this order when no ``endpoint`` is given (ours, then langchain-azure-ai's)."""
-
-CREDENTIAL_ENV_VARS = ("AZURE_INFERENCE_CREDENTIAL", "AZURE_AI_INFERENCE_CREDENTIAL")
-"""Read in this order when no ``credential``/``api_key`` is given."""
-
 CONNECTION_FIELDS = frozenset(
     {
         "endpoint",
@@ -62,6 +65,8 @@ CONNECTION_FIELDS = frozenset(
         "timeout",
         "max_retries",
         "model_name",
+        "default_headers",
+        "default_query",
     }
 )
 """Fields that shape the connection: assigning one drops the cached clients."""
@@ -69,30 +74,19 @@ CONNECTION_FIELDS = frozenset(
 CLIENT_KWARGS = CLIENT_OPTIONS
 """The ``client_kwargs`` the core client takes."""
 
-# azure-core options that langchain-azure-ai users pass in client_kwargs, with what they become.
-_AZURE_CORE_ALIASES = {"retry_total": "max_retries", "connection_timeout": "timeout"}
-
 _USER_AGENT = f"langchain-azureinference/{_core_version}"
-
-
-def _first_env(names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
 
 
 def resolve_endpoint(endpoint: str | None) -> str | None:
     """The endpoint given, else the first of `ENDPOINT_ENV_VARS` that is set."""
-    return endpoint or _first_env(ENDPOINT_ENV_VARS)
+    return endpoint or first_env(ENDPOINT_ENV_VARS)
 
 
 def resolve_credential(credential: Any) -> Any:
     """The credential given, else the first of `CREDENTIAL_ENV_VARS` that is set."""
     if credential is not None:
         return credential
-    return _first_env(CREDENTIAL_ENV_VARS)
+    return first_env(CREDENTIAL_ENV_VARS)
 
 
 def check_endpoint(endpoint: str | None, project_endpoint: str | None) -> None:
@@ -130,18 +124,23 @@ def _default_credential(endpoint: str) -> Any:
     return DefaultAzureCredential()
 
 
-def check_client_kwargs(client_kwargs: Mapping[str, Any]) -> None:
-    """Warn about ``client_kwargs`` keys the core does not take (``logging_enable``...).
+def apply_client_kwargs(owner: str, data: dict[str, Any]) -> None:
+    """Read ``client_kwargs`` as LlamaIndex's classes do (`read_client_kwargs`).
 
-    They are not sent anywhere, so they are named once, at construction.
+    Options that are fields here (``max_retries``, ``timeout``, ``api_version``, or azure-core's
+    ``retry_total``, ``read_timeout``...) fill those fields unless the constructor was given
+    them; keys that mean nothing here (``logging_enable``...) are named once, in a warning.
     """
-    unknown = sorted(k for k in client_kwargs if _AZURE_CORE_ALIASES.get(k, k) not in CLIENT_KWARGS)
-    if unknown:
-        warnings.warn(
-            f"client_kwargs {unknown} are not options of this client and are ignored; "
-            f"it takes {sorted(CLIENT_KWARGS)}.",
-            stacklevel=6,
-        )
+    sorted_kwargs = read_client_kwargs(data["client_kwargs"])
+    message = sorted_kwargs.warning(owner)
+    if message:
+        warnings.warn(message, UserWarning, stacklevel=6)
+    for name, value in sorted_kwargs.fields.items():
+        if not any(alias in data for alias in _FIELD_ALIASES.get(name, (name,))):
+            data[name] = value
+
+
+_FIELD_ALIASES = {"timeout": ("timeout", "request_timeout")}
 
 
 def client_options(
@@ -153,17 +152,21 @@ def client_options(
     timeout: Any,
     max_retries: int | None,
     client_kwargs: Mapping[str, Any],
+    default_headers: Mapping[str, str] | None = None,
+    default_query: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments for the core client, from a LangChain class's fields.
 
-    Explicit fields win over the same key in ``client_kwargs``; keys the core does not take are
-    left out (`check_client_kwargs` warned about them at construction).
+    The fields hold what ``client_kwargs`` said about them (`apply_client_kwargs`); keys that
+    mean nothing here are left out (they were named at construction). ``default_headers`` and
+    ``default_query`` go on every request, as in ``ChatOpenAI``.
     """
-    options: dict[str, Any] = {}
-    for key, value in client_kwargs.items():
-        name = _AZURE_CORE_ALIASES.get(key, key)
-        if name in CLIENT_KWARGS:
-            options[name] = value
+    options = read_client_kwargs(client_kwargs).options
+    if default_headers:
+        options["headers"] = {**(options.get("headers") or {}), **default_headers}
+    if default_query and endpoint:
+        # The core keeps an endpoint URL's own query on every request, beside api-version.
+        endpoint += ("&" if "?" in endpoint else "?") + urlencode(default_query, doseq=True)
     if credential is None and endpoint:
         credential = _default_credential(endpoint)
     options["endpoint"] = endpoint
@@ -194,20 +197,43 @@ def _known_arguments(cls: Any) -> frozenset[str]:
 
 
 def move_unknown_to_model_kwargs(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """Move constructor keywords that are not fields to ``model_kwargs``, with a warning."""
+    """Move constructor keywords that are not fields to ``model_kwargs``, with a warning.
+
+    As ``ChatOpenAI`` does, except for a near-miss of an argument (``temprature``), which is
+    an error naming the argument meant, as in the LlamaIndex classes: sent as a body field,
+    it would be refused by the service or, worse, ignored by the model.
+
+    Raises:
+        ConfigurationError: A near-miss of a known argument.
+        ValueError: A keyword also given in ``model_kwargs``.
+    """
     known = _known_arguments(cls)
     unknown = [key for key in data if key not in known]
     if not unknown:
         return data
+    typos = [key for key in unknown if near_miss(key, known)]
+    if typos:
+        raise unknown_arguments_error(
+            cls.__name__,
+            typos,
+            known,
+            "Parameters for the model that are not arguments go in model_kwargs={...}.",
+        )
     data = dict(data)
     model_kwargs = dict(data.get("model_kwargs") or {})
     for key in unknown:
         if key in model_kwargs:
             raise ValueError(f"{key!r} was given twice: as an argument and in model_kwargs.")
+        sent_as = (
+            f"the API parameter {key!r}"
+            if key in CHAT_FIELDS | EMBEDDINGS_FIELDS
+            else "a body field the API does not define (with extra-parameters: pass-through)"
+        )
         warnings.warn(
-            f"{key!r} is not a parameter of {cls.__name__}: it was moved to model_kwargs and "
-            "will be sent with every request. Pass it in model_kwargs (or model_extras) to "
-            "silence this warning.",
+            f"{key!r} is not an argument of {cls.__name__}: it was moved to model_kwargs and is "
+            f"sent with every request as {sent_as}. Pass it in model_kwargs (or model_extras) "
+            "to silence this warning.",
+            UserWarning,
             stacklevel=4,
         )
         model_kwargs[key] = data.pop(key)
@@ -317,6 +343,18 @@ class ConnectionFields(BaseModel):
     model_extras: dict[str, Any] = Field(default_factory=dict)
     """Model-specific parameters the API does not define, sent with ``extra-parameters``."""
 
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        validation_alias=AliasChoices("default_headers", "headers"),
+        repr=False,
+        exclude=True,
+    )
+    """Headers sent with every request, as in ``ChatOpenAI`` (``headers=`` is an alias; hidden
+    from ``repr`` and dumps: headers may carry keys)."""
+
+    default_query: dict[str, Any] | None = Field(default=None, repr=False, exclude=True)
+    """Query parameters added to every request URL, as in ``ChatOpenAI``."""
+
     _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
 
     @model_validator(mode="before")
@@ -328,7 +366,7 @@ class ConnectionFields(BaseModel):
         data["endpoint"] = resolve_endpoint(data.get("endpoint"))
         check_endpoint(data["endpoint"], data.get("project_endpoint"))
         if data.get("client_kwargs"):
-            check_client_kwargs(data["client_kwargs"])
+            apply_client_kwargs(cls.__name__, data)
         key = "api_key" if data.get("credential") is None and "api_key" in data else "credential"
         credential = resolve_credential(data.get(key))
         data.pop("api_key", None)
@@ -354,6 +392,8 @@ class ConnectionFields(BaseModel):
             timeout=self.timeout,
             max_retries=self.max_retries,
             client_kwargs=self.client_kwargs,
+            default_headers=self.default_headers,
+            default_query=self.default_query,
         )
 
     @property

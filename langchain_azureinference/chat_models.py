@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
 from azureinference.requests import CHAT_FIELDS, split_model_kwargs
@@ -117,14 +117,14 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     ``langchain_core.exceptions`` errors (see `langchain_azureinference._errors`).
     """
 
-    temperature: float | None = None
-    """Sampling temperature."""
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    """Sampling temperature, 0 to 2 (checked here, as the LlamaIndex class does)."""
 
-    top_p: float | None = None
-    """Nucleus sampling probability mass."""
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Nucleus sampling probability mass, 0 to 1."""
 
-    max_tokens: int | None = None
-    """The most tokens to generate."""
+    max_tokens: int | None = Field(default=None, gt=0)
+    """The most tokens to generate (more than 0)."""
 
     stop: list[str] | None = None
     """Stop sequences (a single string is taken as a one-item list)."""
@@ -132,11 +132,11 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     seed: int | None = None
     """Sampling seed, for repeatable answers where the model supports it."""
 
-    presence_penalty: float | None = None
-    """Penalty for tokens already present."""
+    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    """Penalty for tokens already present, -2 to 2."""
 
-    frequency_penalty: float | None = None
-    """Penalty proportional to token frequency."""
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    """Penalty proportional to token frequency, -2 to 2."""
 
     reasoning_effort: str | None = None
     """``"low"``, ``"medium"`` or ``"high"`` for reasoning models that take it."""
@@ -147,6 +147,11 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     stream_usage: bool | None = None
     """Ask for token usage at the end of streams (``stream_options``); default on for
     OpenAI-style endpoints, where it is needed."""
+
+    extra_body: dict[str, Any] | None = None
+    """More JSON body fields for every request, as in ``ChatOpenAI``: API parameters are sent as
+    such, the others as ``model_extras`` (with ``extra-parameters: pass-through``, which the
+    Model Inference API needs to accept them). A call's ``extra_body=`` adds to it."""
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -241,6 +246,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         extras: dict[str, Any] | None = dict(self.model_extras) if self.model_extras else None
         if self.model_kwargs:
             extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, extras)
+        extras = _add_extra_body(self.extra_body, params, extras)
         fallback = None
         parse_schema = None
         stream_usage = self.stream_usage
@@ -255,6 +261,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             call_kwargs = kwargs.pop("model_kwargs", None)
             if call_kwargs:
                 extras = split_model_kwargs(call_kwargs, CHAT_FIELDS, params, extras)
+            extras = _add_extra_body(kwargs.pop("extra_body", None), params, extras)
             tools = kwargs.pop("tools", None)
             if tools:
                 params["tools"] = [t if _is_wire_tool(t) else to_wire_tool(t) for t in tools]
@@ -527,6 +534,18 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _add_extra_body(
+    extra_body: Mapping[str, Any] | None, params: dict[str, Any], extras: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Put ``extra_body``'s API fields in ``params`` and the rest in the extras it returns."""
+    if not extra_body:
+        return extras
+    extras = dict(extras or {})
+    for key, value in extra_body.items():
+        (params if key in CHAT_FIELDS else extras)[key] = value
+    return extras or None
 
 
 def _is_wire_tool(tool: Any) -> bool:

@@ -8,7 +8,7 @@ and the workers need to call the endpoint). The core clients pickle without thei
 
 from __future__ import annotations
 
-import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +16,13 @@ from pydantic import SecretStr
 
 from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
 from azureinference import __version__ as _core_version
+from azureinference._arguments import (
+    CREDENTIAL_ENV_VARS,
+    ENDPOINT_ENV_VARS,
+    first_env,
+    read_client_kwargs,
+    unknown_arguments_error,
+)
 from azureinference.endpoints import parse_endpoint
 
 __all__ = [
@@ -26,32 +33,33 @@ __all__ = [
     "resolve_endpoint",
 ]
 
-ENDPOINT_ENV = "AZURE_INFERENCE_ENDPOINT"
-CREDENTIAL_ENV = "AZURE_INFERENCE_CREDENTIAL"
-
 CLIENT_KWARGS = CLIENT_OPTIONS
-"""The ``client_kwargs`` the core client takes; any other key is an error."""
+"""The ``client_kwargs`` the core client takes (azure-core's names are mapped or ignored)."""
 
 _USER_AGENT = f"llamaindex-azureinference/{_core_version}"
 
 
 def resolve_endpoint(endpoint: str | None) -> str:
-    """The endpoint given, else ``AZURE_INFERENCE_ENDPOINT``, checked without I/O.
+    """The endpoint given, else ``AZURE_INFERENCE_ENDPOINT`` or ``AZURE_AI_INFERENCE_ENDPOINT``.
+
+    Checked without I/O.
 
     Raises:
-        ConfigurationError: Neither is set, or the URL is not one the core can use.
+        ConfigurationError: None is set, or the URL is not one the core can use.
     """
-    endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
+    endpoint = endpoint or first_env(ENDPOINT_ENV_VARS)
     if not endpoint:
-        raise ConfigurationError(f"No endpoint given: pass endpoint=... or set {ENDPOINT_ENV}.")
+        raise ConfigurationError(
+            f"No endpoint given: pass endpoint=... or set {' or '.join(ENDPOINT_ENV_VARS)}."
+        )
     parse_endpoint(endpoint)
     return endpoint
 
 
 def resolve_credential(credential: Any) -> Any:
-    """The credential given, else ``AZURE_INFERENCE_CREDENTIAL``; strings become `SecretStr`."""
+    """The credential given, else the first of `CREDENTIAL_ENV_VARS` set; str to `SecretStr`."""
     if credential is None:
-        credential = os.environ.get(CREDENTIAL_ENV)
+        credential = first_env(CREDENTIAL_ENV_VARS)
     if isinstance(credential, str):
         return SecretStr(credential)
     return credential
@@ -69,16 +77,12 @@ def make_clients(
 ) -> tuple[Client, AsyncClient]:
     """A sync and an async core client for these settings (no I/O).
 
+    The fields hold what ``client_kwargs`` said about them (`apply_client_kwargs`).
+
     Raises:
-        ConfigurationError: An unknown ``client_kwargs`` key, or a bad endpoint or credential.
+        ConfigurationError: A bad endpoint or credential.
     """
-    unknown = sorted(set(client_kwargs) - CLIENT_KWARGS)
-    if unknown:
-        raise ConfigurationError(
-            f"client_kwargs {unknown} are not options of the client; it takes "
-            f"{sorted(CLIENT_KWARGS)}."
-        )
-    options: dict[str, Any] = dict(client_kwargs)
+    options = read_client_kwargs(client_kwargs).options
     if api_version is not None:
         options["api_version"] = api_version
     if timeout is not None:
@@ -105,19 +109,41 @@ def restore_state(model: Any, state: dict[str, Any]) -> None:
     model.__init__(credential=private.get("_credential"), **fields)
 
 
-def check_arguments(owner: str, kwargs: dict[str, Any], fields: Any, credential: Any) -> Any:
-    """Apply the peers' aliases (``model``, ``api_key``); refuse what is not a field.
+def check_arguments(
+    owner: str,
+    kwargs: dict[str, Any],
+    fields: Any,
+    credential: Any,
+    client_kwargs: Mapping[str, Any] | None = None,
+) -> Any:
+    """Apply the peers' aliases (``model``, ``api_key``) and ``client_kwargs``' field options.
+
+    ``client_kwargs`` are read as the LangChain classes read them: ``max_retries``, ``timeout``
+    and ``api_version`` (or azure-core's ``retry_total``, ``read_timeout``...) fill those fields
+    unless given as arguments; keys that mean nothing here are named in a warning.
 
     Returns the credential, which ``api_key`` may have given.
+
+    Raises:
+        ConfigurationError: A keyword that is not an argument (naming the likely meant one).
     """
     if "model" in kwargs and kwargs.get("model_name") is None:
         kwargs["model_name"] = kwargs.pop("model")
     if "api_key" in kwargs and credential is None:
         credential = kwargs.pop("api_key")
-    unknown = sorted(set(kwargs) - set(fields))
+    unknown = set(kwargs) - set(fields)
     if unknown:
-        raise ConfigurationError(
-            f"Unknown argument(s) {unknown} for {owner}. Request parameters "
-            "the API does not define go in model_extras={...}."
+        raise unknown_arguments_error(
+            owner,
+            unknown,
+            [*fields, "endpoint", "credential", "api_key", "client_kwargs", "model"],
+            "Request parameters go in model_kwargs={...}, or model_extras={...} for those the "
+            "API does not define.",
         )
+    sorted_kwargs = read_client_kwargs(client_kwargs)
+    message = sorted_kwargs.warning(owner)
+    if message:
+        warnings.warn(message, UserWarning, stacklevel=4)
+    for name, value in sorted_kwargs.fields.items():
+        kwargs.setdefault(name, value)
     return credential

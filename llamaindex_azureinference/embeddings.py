@@ -96,7 +96,7 @@ class AzureAIEmbeddingsModel(MultiModalEmbedding):
     ) -> None:
         kwargs["model_name"] = model_name
         credential = check_arguments(
-            "AzureAIEmbeddingsModel", kwargs, type(self).model_fields, credential
+            "AzureAIEmbeddingsModel", kwargs, type(self).model_fields, credential, client_kwargs
         )
         model_name = kwargs.pop("model_name")
         endpoint = resolve_endpoint(endpoint)

@@ -151,7 +151,7 @@ class AzureAICompletionsModel(FunctionCallingLLM):
         **kwargs: Any,
     ) -> None:
         credential = check_arguments(
-            "AzureAICompletionsModel", kwargs, type(self).model_fields, credential
+            "AzureAICompletionsModel", kwargs, type(self).model_fields, credential, client_kwargs
         )
         endpoint = resolve_endpoint(endpoint)
         super().__init__(endpoint=endpoint, client_kwargs=dict(client_kwargs or {}), **kwargs)

@@ -92,7 +92,6 @@ def test_environment_variables(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -
     ("kwargs", "needle"),
     [
         ({"temprature": 0.5}, "temprature"),
-        ({"client_kwargs": {"logging_enable": True}}, "logging_enable"),
         ({"endpoint": None}, "AZURE_INFERENCE_ENDPOINT"),
     ],
 )
