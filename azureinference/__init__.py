@@ -1,8 +1,9 @@
 """A thin REST core for the Azure AI Model Inference API and OpenAI-compatible chat endpoints.
 
 It knows endpoints and auth, builds requests, reads answers and server-sent events, maps errors and
-retries, on ``httpx`` and ``pydantic`` only. It imports neither LangChain nor LlamaIndex; the
-adapters ``langchain_azureinference`` and ``llamaindex_azureinference`` are built on it.
+retries, on ``httpx2`` (async through ``httpx-aiohttp``) and ``pydantic`` only. It imports neither
+LangChain nor LlamaIndex; the adapters ``langchain_azureinference`` and
+``llamaindex_azureinference`` are built on it.
 
     >>> from azureinference import Client
     >>> client = Client("https://<name>.services.ai.azure.com/models", "<key>")  # doctest: +SKIP
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import _httpx  # noqa: F401  # first: httpx without its CLI
 from .auth import AzureAuth, HeaderCredential, StaticKeyCredential, make_auth
 from .client import CLIENT_OPTIONS, AsyncClient, Capabilities, Client
 from .endpoints import Endpoint, EndpointKind, parse_endpoint

@@ -1,4 +1,4 @@
-"""Credentials and the `httpx.Auth` that applies them to every request.
+"""Credentials and the `httpx2.Auth` that applies them to every request.
 
 Accepted credentials:
 
@@ -29,7 +29,7 @@ import weakref
 from collections.abc import AsyncGenerator, Generator
 from typing import Any, Protocol, runtime_checkable
 
-import httpx
+import httpx2
 
 from .endpoints import Endpoint
 from .errors import ConfigurationError
@@ -129,7 +129,7 @@ def _secret_value(obj: Any) -> str | None:
     return None
 
 
-class AzureAuth(httpx.Auth):
+class AzureAuth(httpx2.Auth):
     """Adds the credential's headers to each request; fetches and caches Entra ID tokens.
 
     Args:
@@ -232,7 +232,7 @@ class AzureAuth(httpx.Auth):
             assert self._token is not None
             return self._token
 
-    def _apply_key(self, request: httpx.Request) -> None:
+    def _apply_key(self, request: httpx2.Request) -> None:
         cred = self._credential
         if cred is None:
             return
@@ -248,8 +248,8 @@ class AzureAuth(httpx.Auth):
             request.headers["api-key"] = key
 
     def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
         """Apply the credential (sync)."""
         if self._is_token:
             if self._is_async_token:
@@ -263,8 +263,8 @@ class AzureAuth(httpx.Auth):
         yield request
 
     async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         """Apply the credential (async); a sync token credential is called in a thread."""
         if self._is_token:
             if self._is_async_token:

@@ -16,15 +16,14 @@ import platform
 import threading
 import time
 import uuid
-import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
+import httpx2
 
 from . import __version__
-from ._fastpath import httpx_url, tune_client
+from ._transport import LoopClients, make_async_http, make_sync_http
 from .auth import AzureAuth, make_auth
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
@@ -69,12 +68,9 @@ ENV_ENDPOINT = "AZURE_INFERENCE_ENDPOINT"
 ENV_CREDENTIAL = "AZURE_INFERENCE_CREDENTIAL"
 
 _USER_AGENT = (
-    f"azureinference-python/{__version__} httpx/{httpx.__version__} "
+    f"azureinference-python/{__version__} httpx2/{httpx2.__version__} "
     f"Python/{platform.python_version()}"
 )
-# Keep-alive for every connection the pool may open: closing the surplus after each burst of
-# concurrent calls only makes the next burst reconnect (measured in benchmarks/README.md).
-_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=30)
 _UNSET: Any = object()
 _T = TypeVar("_T")
 
@@ -232,7 +228,7 @@ class _BaseClient:
         api_version: str | None = None,
         credential_scopes: Sequence[str] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        timeout: float | httpx2.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         retry_policy: RetryPolicy | None = None,
         user_agent: str | None = None,
@@ -290,12 +286,12 @@ class _BaseClient:
         """The auth applied to each request."""
         return self._auth
 
-    def _timeout(self) -> httpx.Timeout:
-        if isinstance(self.timeout, httpx.Timeout):
+    def _timeout(self) -> httpx2.Timeout:
+        if isinstance(self.timeout, httpx2.Timeout):
             return self.timeout
         if self.timeout is None:
-            return httpx.Timeout(None)
-        return httpx.Timeout(self.timeout, connect=min(10.0, self.timeout))
+            return httpx2.Timeout(None)
+        return httpx2.Timeout(self.timeout, connect=min(10.0, self.timeout))
 
     # ---- request building (pure) ----
 
@@ -379,7 +375,7 @@ class _BaseClient:
         headers["x-ms-client-request-id"] = str(uuid.uuid4())
         return headers
 
-    def _retry_delay(self, attempt: int, response: httpx.Response) -> float | None:
+    def _retry_delay(self, attempt: int, response: httpx2.Response) -> float | None:
         if not self.retry_policy.should_retry_status(response.status_code):
             return None
         delay = self.retry_policy.delay(attempt, response.headers)
@@ -421,13 +417,13 @@ class _BaseClient:
         raise NotImplementedError
 
 
-def _path(url: httpx.URL) -> str:
+def _path(url: httpx2.URL) -> str:
     # The query is left out of logs: a gateway may carry a key in it.
     # The port stays: "could not reach localhost" is no help when the server is on :8001.
     return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
 
 
-def _log_answer(response: httpx.Response, attempt: int) -> None:
+def _log_answer(response: httpx2.Response, attempt: int) -> None:
     """One DEBUG line per answer: method, URL without its query, status, the service's ids.
 
     Headers and bodies are never logged (they carry keys, tokens and the user's data).
@@ -449,13 +445,13 @@ def _log_answer(response: httpx.Response, attempt: int) -> None:
 
 
 def _transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError:
-    where = _path(httpx.URL(req.url))
-    if isinstance(exc, httpx.TimeoutException):
+    where = _path(httpx2.URL(req.url))
+    if isinstance(exc, httpx2.TimeoutException):
         return APITimeoutError(f"The request to {where} timed out ({type(exc).__name__}).")
     return APIConnectionError(f"Could not reach {where}: {type(exc).__name__}: {exc}")
 
 
-def _check_stream_status(response: httpx.Response, content: bytes) -> None:
+def _check_stream_status(response: httpx2.Response, content: bytes) -> None:
     if response.status_code >= 300:
         raise error_from_response(response.status_code, response.headers, content)
     ctype = response.headers.get("content-type", "")
@@ -482,12 +478,12 @@ class Client(_BaseClient):
         api_version: The api-version to send.
         credential_scopes: Entra ID scopes; default the endpoint kind's scope.
         headers: Headers sent on every request.
-        timeout: Seconds (or an ``httpx.Timeout``).
+        timeout: Seconds (or an ``httpx2.Timeout``).
         max_retries: Retries on 408/429/5xx and connection errors.
         user_agent: A prefix for the User-Agent.
         extra_parameters: The ``extra-parameters`` mode when extras are sent.
         embed_batch_size: Inputs per embeddings request.
-        httpx_kwargs: Passed to ``httpx.Client`` (``verify``, ``proxy``, ``transport``...).
+        httpx_kwargs: Passed to ``httpx2.Client`` (``verify``, ``proxy``, ``transport``...).
 
     Raises:
         ConfigurationError: A bad endpoint or credential.
@@ -498,20 +494,18 @@ class Client(_BaseClient):
         self._init_transport()
 
     def _init_transport(self) -> None:
-        self._http: httpx.Client | None = None
+        self._http: httpx2.Client | None = None
         self._http_lock = threading.Lock()
 
     @property
-    def http(self) -> httpx.Client:
-        """The pooled ``httpx.Client`` (created on first use)."""
+    def http(self) -> httpx2.Client:
+        """The pooled ``httpx2.Client`` (created on first use)."""
         http = self._http
         if http is None or http.is_closed:
             with self._http_lock:
                 http = self._http
                 if http is None or http.is_closed:
-                    http = self._http = tune_client(
-                        httpx.Client(headers=self._headers, limits=_LIMITS, **self._httpx_kwargs)
-                    )
+                    http = self._http = make_sync_http(self._headers, self._httpx_kwargs)
         return http
 
     def close(self) -> None:
@@ -534,17 +528,17 @@ class Client(_BaseClient):
             with contextlib.suppress(Exception):  # at interpreter shutdown
                 http.close()
 
-    def _send(self, req: PreparedRequest) -> httpx.Response:
+    def _send(self, req: PreparedRequest) -> httpx2.Response:
         http = self.http
         request = http.build_request(
-            req.method, httpx_url(req.url), headers=self._request_headers(req), content=req.content,
+            req.method, req.url, headers=self._request_headers(req), content=req.content,
             timeout=self._timeout(),
         )  # fmt: skip
         attempt = 0
         while True:
             try:
                 response = http.send(request, auth=self._auth, stream=req.stream)
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 delay = self._connection_delay(attempt, exc)
                 if delay is None:
                     raise _transport_error(exc, req) from exc
@@ -558,7 +552,7 @@ class Client(_BaseClient):
             time.sleep(delay)
             attempt += 1
 
-    def _request(self, req: PreparedRequest) -> tuple[int, httpx.Headers, bytes]:
+    def _request(self, req: PreparedRequest) -> tuple[int, httpx2.Headers, bytes]:
         response = self._send(req)
         return response.status_code, response.headers, response.content
 
@@ -693,57 +687,6 @@ class Client(_BaseClient):
         return info
 
 
-# Every loop's closers, held here and not only by the AsyncClient: a client dropped before its
-# loop ends would leave its closer to the garbage collector, whose aclose() task the closing loop
-# can cut off halfway, leaking sockets. Held here, asyncio.run closes them (shutdown_asyncgens).
-_LOOP_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-class _LoopClients:
-    """One ``httpx.AsyncClient`` per event loop, closed when that loop shuts down.
-
-    An ``httpx.AsyncClient`` cannot outlive its loop, and users call ``asyncio.run`` more than
-    once. Each client is paired with an async generator started in its loop: ``asyncio.run``
-    closes async generators before it closes the loop, and closing ours closes the client.
-    """
-
-    def __init__(self) -> None:
-        self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Any]
-        ] = weakref.WeakKeyDictionary()
-
-    async def get(self, make: Any) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        entry = self._clients.get(loop)
-        if entry is not None and not entry[0].is_closed:
-            return entry[0]
-        closers = _LOOP_CLOSERS.setdefault(loop, set())
-        if entry is not None:
-            closers.discard(entry[1])
-        client: httpx.AsyncClient = make()
-        closer = _close_on_loop_shutdown(client)
-        await closer.__anext__()
-        self._clients[loop] = (client, closer)
-        closers.add(closer)
-        return client
-
-    async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        entry = self._clients.pop(loop, None)
-        if entry is not None:
-            _LOOP_CLOSERS.get(loop, set()).discard(entry[1])
-            await entry[1].aclose()
-
-
-async def _close_on_loop_shutdown(client: httpx.AsyncClient) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        await client.aclose()
-
-
 class AsyncClient(_BaseClient):
     """The async form of `Client`, with the same arguments and methods (awaitable)."""
 
@@ -752,15 +695,13 @@ class AsyncClient(_BaseClient):
         self._init_transport()
 
     def _init_transport(self) -> None:
-        self._loop_clients = _LoopClients()
+        self._loop_clients = LoopClients()
 
-    def _make_http(self) -> httpx.AsyncClient:
-        return tune_client(
-            httpx.AsyncClient(headers=self._headers, limits=_LIMITS, **self._httpx_kwargs)
-        )
+    def _make_http(self) -> httpx2.AsyncClient:
+        return make_async_http(self._headers, self._httpx_kwargs)
 
-    async def http(self) -> httpx.AsyncClient:
-        """The pooled ``httpx.AsyncClient`` of the running loop."""
+    async def http(self) -> httpx2.AsyncClient:
+        """The pooled ``httpx2.AsyncClient`` of the running loop."""
         return await self._loop_clients.get(self._make_http)
 
     async def aclose(self) -> None:
@@ -773,17 +714,17 @@ class AsyncClient(_BaseClient):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _send(self, req: PreparedRequest) -> httpx.Response:
+    async def _send(self, req: PreparedRequest) -> httpx2.Response:
         http = await self.http()
         request = http.build_request(
-            req.method, httpx_url(req.url), headers=self._request_headers(req), content=req.content,
+            req.method, req.url, headers=self._request_headers(req), content=req.content,
             timeout=self._timeout(),
         )  # fmt: skip
         attempt = 0
         while True:
             try:
                 response = await http.send(request, auth=self._auth, stream=req.stream)
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 delay = self._connection_delay(attempt, exc)
                 if delay is None:
                     raise _transport_error(exc, req) from exc
@@ -797,7 +738,7 @@ class AsyncClient(_BaseClient):
             await asyncio.sleep(delay)
             attempt += 1
 
-    async def _request(self, req: PreparedRequest) -> tuple[int, httpx.Headers, bytes]:
+    async def _request(self, req: PreparedRequest) -> tuple[int, httpx2.Headers, bytes]:
         response = await self._send(req)
         return response.status_code, response.headers, response.content
 

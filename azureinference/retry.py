@@ -12,7 +12,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 
 from .errors import parse_retry_after
 
@@ -44,8 +44,8 @@ class RetryPolicy:
     @staticmethod
     def should_retry_exception(exc: BaseException) -> bool:
         """True for transport failures (connect errors, timeouts, dropped connections)."""
-        return isinstance(exc, httpx.TransportError) and not isinstance(
-            exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+        return isinstance(exc, httpx2.TransportError) and not isinstance(
+            exc, (httpx2.UnsupportedProtocol, httpx2.LocalProtocolError)
         )
 
     def delay(self, attempt: int, headers: Mapping[str, str] | None = None) -> float | None:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 
 from .errors import (
     APIConnectionError,
@@ -241,16 +241,16 @@ def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
         f"The stream broke after {state.chunk_count} chunk(s): {type(exc).__name__}: {exc}. "
         "The answer is incomplete."
     )
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx2.TimeoutException):
         return APITimeoutError(text)
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+    if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError)):
         return IncompleteStreamError(text)
     return APIConnectionError(text)
 
 
 class _StreamBase:
     def __init__(
-        self, response: httpx.Response, on_close: Callable[[], None] | None = None
+        self, response: httpx2.Response, on_close: Callable[[], None] | None = None
     ) -> None:
         self.response = response
         self.state = ChatStreamState()
@@ -314,7 +314,7 @@ class ChatStream(_StreamBase):
             try:
                 for raw in self.response.iter_bytes():
                     yield from self._events(raw)
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 raise _transport_error(exc, self.state) from exc
             yield from self._flush()
             self.state.check_complete(self._decoder.stray, self.response.headers)
@@ -347,7 +347,7 @@ class AsyncChatStream(_StreamBase):
                 async for raw in self.response.aiter_bytes():
                     for chunk in self._events(raw):
                         yield chunk
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 raise _transport_error(exc, self.state) from exc
             for chunk in self._flush():
                 yield chunk

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx2
+
 from .core_support import COMPLETION, chunk, sse
 
 Action = Callable[["_Handler"], None]
@@ -31,7 +33,7 @@ class SeenRequest:
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: httpx2.Headers  # names case-insensitive, as on the wire (aiohttp sends lowercase)
     body: Any
 
 
@@ -171,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        self.seen = SeenRequest(self.command, self.path, dict(self.headers.items()), body)
+        self.seen = SeenRequest(self.command, self.path, httpx2.Headers(self.headers.items()), body)
         with self.server.lock:
             self.server.seen.append(self.seen)
             action = self.server.script.pop(0) if self.server.script else auto

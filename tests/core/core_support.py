@@ -1,6 +1,6 @@
 """Helpers shared by the core tests: a replaying transport, fake credentials, SSE builders.
 
-The replaying transport is an ``httpx.MockTransport``: the wire stays real httpx, only the socket
+The replaying transport is an ``httpx2.MockTransport``: the wire stays real httpx, only the socket
 is replaced. Nothing here patches the code under test.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from azureinference import AsyncClient, Client, RetryPolicy
 
@@ -112,7 +112,7 @@ def sse(*events: dict[str, Any] | str, done: bool = True, eol: str = "\n") -> by
     return "".join(parts).encode()
 
 
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+class Chunks(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A response body delivered in the given pieces; optionally breaks with ``error`` after."""
 
     def __init__(self, pieces: Iterable[bytes], error: Exception | None = None) -> None:
@@ -136,7 +136,7 @@ def split(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+Reply = httpx2.Response | Exception | Callable[[httpx2.Request], httpx2.Response]
 
 
 def reply(
@@ -148,7 +148,7 @@ def reply(
     pieces: int | None = None,
     raw: bytes | None = None,
     error: Exception | None = None,
-) -> httpx.Response:
+) -> httpx2.Response:
     """Build a canned response: JSON ``body``, an SSE body, or ``raw`` bytes."""
     hdrs = dict(headers or {})
     if sse_body is not None:
@@ -160,8 +160,10 @@ def reply(
         hdrs.setdefault("content-type", "application/json")
         data = json.dumps(body if body is not None else COMPLETION).encode()
     if pieces or error is not None:
-        return httpx.Response(status, headers=hdrs, stream=Chunks(split(data, pieces or 64), error))
-    return httpx.Response(status, headers=hdrs, content=data)
+        return httpx2.Response(
+            status, headers=hdrs, stream=Chunks(split(data, pieces or 64), error)
+        )
+    return httpx2.Response(status, headers=hdrs, content=data)
 
 
 @dataclass
@@ -173,9 +175,9 @@ class Recorder:
     """
 
     replies: list[Reply] = field(default_factory=list)
-    requests: list[httpx.Request] = field(default_factory=list)
+    requests: list[httpx2.Request] = field(default_factory=list)
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         request.read()
         self.requests.append(request)
         if not self.replies:
@@ -184,18 +186,18 @@ class Recorder:
         answer = self.replies[index]
         if isinstance(answer, Exception):
             raise answer
-        if callable(answer) and not isinstance(answer, httpx.Response):
+        if callable(answer) and not isinstance(answer, httpx2.Response):
             return answer(request)
-        assert isinstance(answer, httpx.Response)
+        assert isinstance(answer, httpx2.Response)
         # A response object can be sent once; hand out a fresh copy each time.
         stream = answer.stream
         if isinstance(stream, Chunks):
             stream = Chunks(stream.pieces, stream.error)
-            return httpx.Response(answer.status_code, headers=answer.headers, stream=stream)
-        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+            return httpx2.Response(answer.status_code, headers=answer.headers, stream=stream)
+        return httpx2.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
     @property
-    def last(self) -> httpx.Request:
+    def last(self) -> httpx2.Request:
         """The last request."""
         return self.requests[-1]
 
@@ -204,9 +206,9 @@ class Recorder:
         return [json.loads(r.content) if r.content else None for r in self.requests]
 
     @property
-    def transport(self) -> httpx.MockTransport:
+    def transport(self) -> httpx2.MockTransport:
         """A transport answering through this recorder."""
-        return httpx.MockTransport(self)
+        return httpx2.MockTransport(self)
 
 
 def make_client(

@@ -1,4 +1,4 @@
-"""Client behaviour over ``httpx.MockTransport``: fallbacks learned once, /info cache, batching,
+"""Client behaviour over ``httpx2.MockTransport``: fallbacks learned once, /info cache, batching,
 pooling, closing, pickling, event loops, logging.
 """
 
@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import (
@@ -52,7 +52,7 @@ def sync(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
-def refused(param: str, value: Any = None, status: int = 422) -> httpx.Response:
+def refused(param: str, value: Any = None, status: int = 422) -> httpx2.Response:
     """The documented ``parameter_not_supported`` answer for ``param``."""
     return reply(
         status,
@@ -164,7 +164,7 @@ async def test_other_refusals_are_raised_not_retried(sync: bool) -> None:
 
 
 async def test_embeddings_are_batched(sync: bool) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         import json
 
         inputs = json.loads(request.content)["input"]
@@ -289,7 +289,7 @@ async def test_model_info_404_is_none_and_cached(sync: bool, sdk_scenarios: dict
         reply(200, raw=b"<html>no info here</html>", headers={"content-type": "text/html"}),
     ],
 )
-async def test_model_info_unavailable_is_none(sync: bool, answer: httpx.Response) -> None:
+async def test_model_info_unavailable_is_none(sync: bool, answer: httpx2.Response) -> None:
     client, _ = make_client(SERVERLESS, KEY, [answer], asynchronous=not sync)
     assert await maybe_await(client.get_model_info()) is None
 
@@ -385,7 +385,7 @@ async def test_async_http_client_is_per_loop_and_reused() -> None:
 def test_async_client_works_across_two_asyncio_runs() -> None:
     client, rec = make_client(SERVERLESS, KEY, asynchronous=True)
     assert isinstance(client, AsyncClient)
-    seen: list[httpx.AsyncClient] = []
+    seen: list[httpx2.AsyncClient] = []
 
     async def one() -> str | None:
         seen.append(await client.http())
@@ -409,7 +409,7 @@ async def test_concurrent_calls_share_one_async_client() -> None:
     await client.aclose()
 
 
-def _pickle_handler(request: httpx.Request) -> httpx.Response:
+def _pickle_handler(request: httpx2.Request) -> httpx2.Response:
     """Module level, so a client holding a MockTransport with it can be pickled."""
     return reply(body={**COMPLETION, "model": request.headers.get("authorization", "")[-4:]})
 
@@ -426,7 +426,7 @@ def _picklable(cls: type[Client] | type[AsyncClient], credential: Any = KEY, **k
     return cls(
         SERVERLESS,
         credential,
-        httpx_kwargs={"transport": httpx.MockTransport(_pickle_handler)},
+        httpx_kwargs={"transport": httpx2.MockTransport(_pickle_handler)},
         **kw,
     )
 
@@ -479,7 +479,7 @@ async def test_logs_never_carry_keys_or_tokens(
             credential,
             [
                 reply(503, {"error": {"code": "busy"}}),
-                httpx.ConnectError("refused"),
+                httpx2.ConnectError("refused"),
                 reply(401, {"error": {"code": "Unauthorized"}}),
             ],
             asynchronous=not sync,

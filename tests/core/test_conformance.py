@@ -2,7 +2,7 @@
 
 ``sdk_wire_capture.json``: for every scenario, we make the same call, compare what we put on the
 wire (method, path, query, parsed body, auth / extra-parameters / caller headers), replay what the
-server answered through ``httpx.MockTransport``, and check we return what the SDK returned. Where
+server answered through ``httpx2.MockTransport``, and check we return what the SDK returned. Where
 we differ on purpose, the case says how and why (``note``).
 
 ``spec_examples/``: every 200 body of GetChatCompletions, GetEmbeddings, GetImageEmbeddings and
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import (
@@ -542,7 +542,7 @@ def test_every_scenario_has_a_case() -> None:
     assert set(SCENARIOS) == set(CASES) | set(ASYNC_CASES) | NOT_A_WIRE_CALL
 
 
-def _replies(scenario: dict[str, Any], case: Case) -> list[httpx.Response]:
+def _replies(scenario: dict[str, Any], case: Case) -> list[httpx2.Response]:
     out = []
     for served in scenario["responses_served"]:
         headers = dict(served["headers"])
@@ -589,7 +589,9 @@ def _run(name: str, case: Case) -> tuple[Recorder, Any, Client | AsyncClient]:
     return recorder, outcome, client
 
 
-def _check_request(ours: httpx.Request, sdk: dict[str, Any], case: Case, endpoint_url: str) -> None:
+def _check_request(
+    ours: httpx2.Request, sdk: dict[str, Any], case: Case, endpoint_url: str
+) -> None:
     assert ours.method == sdk["method"]
     assert ours.url.path == sdk["path"]
     query = dict(ours.url.params.multi_items())
@@ -764,7 +766,7 @@ def test_official_request_bodies_are_rebuilt_from_parameters(entry: dict[str, An
         )
         route = "/images/embeddings"
     assert req.json == body
-    url = httpx.URL(req.url)
+    url = httpx2.URL(req.url)
     assert url.path == "/models" + route
     assert url.params["api-version"] == params["api-version"]
     assert req.headers.get("extra-parameters") == mode
@@ -799,6 +801,6 @@ def test_official_info_requests_with_a_model(entry: dict[str, Any]) -> None:
     """GetModelInfo's optional ``model`` query names the deployment on an AI services endpoint."""
     params = _example(entry)["parameters"]
     endpoint = parse_endpoint(AI_SERVICES, api_version=params["api-version"])
-    url = httpx.URL(build_info_request(endpoint, model=params["model"]).url)
+    url = httpx2.URL(build_info_request(endpoint, model=params["model"]).url)
     assert url.path == "/models/info"
     assert dict(url.params) == {"api-version": params["api-version"], "model": params["model"]}

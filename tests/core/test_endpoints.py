@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import ConfigurationError, Endpoint, EndpointKind, parse_endpoint
@@ -207,7 +207,7 @@ def test_other_query_parameters_are_kept_and_encoded() -> None:
     """A gateway's own query (e.g. a signature with ``+`` and ``/``) survives the round trip."""
     endpoint = parse_endpoint("https://gw.example.com/v1?sig=a%2Bb%2Fc%3D&x=1")
     url = endpoint.url("/chat/completions")
-    assert httpx.URL(url).params.multi_items() == [("sig", "a+b/c="), ("x", "1")]
+    assert httpx2.URL(url).params.multi_items() == [("sig", "a+b/c="), ("x", "1")]
 
 
 def test_azure_openai_resource_takes_the_model_as_deployment() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import (
@@ -47,7 +47,7 @@ NO_RETRY = RetryPolicy(max_retries=0)
 
 def _err(status: int, body: Any, headers: dict[str, str] | None = None) -> APIStatusError:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return error_from_response(status, httpx.Headers(headers or {}), content)
+    return error_from_response(status, httpx2.Headers(headers or {}), content)
 
 
 def test_tree() -> None:
@@ -289,7 +289,7 @@ def test_rate_limit_error_carries_retry_after() -> None:
     ],
 )
 def test_parse_retry_after(headers: dict[str, str], seconds: float | None) -> None:
-    assert parse_retry_after(httpx.Headers(headers)) == seconds
+    assert parse_retry_after(httpx2.Headers(headers)) == seconds
 
 
 def test_retry_after_http_date_in_the_future() -> None:
@@ -297,7 +297,7 @@ def test_retry_after_http_date_in_the_future() -> None:
     import time
 
     when = email.utils.formatdate(time.time() + 120, usegmt=True)
-    value = parse_retry_after(httpx.Headers({"retry-after": when}))
+    value = parse_retry_after(httpx2.Headers({"retry-after": when}))
     assert value is not None
     assert 100 < value <= 121
 
@@ -311,7 +311,7 @@ HTML_502 = (
 
 
 def test_html_error_page() -> None:
-    err = error_from_response(502, httpx.Headers({"content-type": "text/html"}), HTML_502)
+    err = error_from_response(502, httpx2.Headers({"content-type": "text/html"}), HTML_502)
     assert isinstance(err, ServerError)
     assert "HTML page" in str(err)
     assert "502 Bad Gateway" in str(err)
@@ -330,7 +330,7 @@ def test_html_error_page() -> None:
     ],
 )
 def test_error_bodies_that_are_not_objects(status: int, content: bytes) -> None:
-    err = error_from_response(status, httpx.Headers(), content)
+    err = error_from_response(status, httpx2.Headers(), content)
     assert isinstance(err, APIStatusError)
     assert str(status) in str(err)
 
@@ -349,7 +349,7 @@ def test_error_bodies_that_are_not_objects(status: int, content: bytes) -> None:
 )
 def test_broken_success_answers_are_malformed_not_key_errors(content: bytes) -> None:
     with pytest.raises(MalformedResponseError) as info:
-        parse_chat_completion(200, httpx.Headers({"x-request-id": "r-1"}), content)
+        parse_chat_completion(200, httpx2.Headers({"x-request-id": "r-1"}), content)
     assert info.value.status_code == 200
     assert info.value.request_id == "r-1"
 
@@ -402,13 +402,13 @@ def test_messages_never_show_the_key_or_token() -> None:
 
 
 def test_timeout_and_connection_errors() -> None:
-    client, rec = make_client(SERVERLESS, KEY, [httpx.ReadTimeout("slow")])
+    client, rec = make_client(SERVERLESS, KEY, [httpx2.ReadTimeout("slow")])
     with pytest.raises(APITimeoutError, match="timed out") as timeout:
         client.complete(HI)
     assert len(rec.requests) == 3  # retried twice
-    assert isinstance(timeout.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(timeout.value.__cause__, httpx2.ReadTimeout)
     client, rec = make_client(
-        SERVERLESS, KEY, [httpx.ConnectError("refused")], retry_policy=NO_RETRY
+        SERVERLESS, KEY, [httpx2.ConnectError("refused")], retry_policy=NO_RETRY
     )
     with pytest.raises(APIConnectionError, match="Could not reach https://my-endpoint") as conn:
         client.complete(HI)
@@ -420,7 +420,7 @@ def test_transport_error_messages_leave_out_the_query() -> None:
     client, _ = make_client(
         "https://gw.example.com/v1?subscription-key=SECRETQUERY",
         KEY,
-        [httpx.ConnectError("x")],
+        [httpx2.ConnectError("x")],
         retry_policy=NO_RETRY,
     )
     with pytest.raises(APIConnectionError) as info:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import AsyncChatStream, AsyncClient, ChatStream, Client
@@ -44,7 +44,7 @@ TOOL_STREAM = sse(
 )
 
 
-def _wire(request: httpx.Request) -> tuple[Any, ...]:
+def _wire(request: httpx2.Request) -> tuple[Any, ...]:
     headers = {
         k: v
         for k, v in request.headers.items()
@@ -124,7 +124,7 @@ async def test_stream_chunks_and_final() -> None:
 
 
 async def test_incomplete_stream() -> None:
-    broken = reply(sse_body=sse(chunk("x"), done=False), error=httpx.RemoteProtocolError("closed"))
+    broken = reply(sse_body=sse(chunk("x"), done=False), error=httpx2.RemoteProtocolError("closed"))
 
     async def action(client: Any) -> Any:
         return await collect(await maybe_await(client.stream(HI)))
@@ -137,7 +137,7 @@ async def test_embed_with_fallback_and_batches() -> None:
         422, {"code": "parameter_not_supported", "detail": {"loc": ["body", "encoding_format"]}}
     )
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: httpx2.Request) -> httpx2.Response:
         inputs = json.loads(request.content)["input"]
         return reply(body=embeddings_body([[float(len(t))] for t in inputs]))
 
@@ -200,7 +200,7 @@ async def test_model_info_absent() -> None:
         ],
         [reply(503, {"error": {"code": "busy"}})],
         [reply(200, raw=b"<html>oops</html>", headers={"content-type": "text/html"})],
-        [httpx.ConnectError("refused")],
+        [httpx2.ConnectError("refused")],
         [reply(429, {"error": {"code": "429"}}, headers={"retry-after-ms": "5"}), reply()],
     ],
     ids=["401", "422", "503", "html", "connect", "429-then-ok"],

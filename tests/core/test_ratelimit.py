@@ -6,7 +6,7 @@ import asyncio
 import pickle
 import threading
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import ConfigurationError
@@ -73,7 +73,7 @@ def test_parse_duration(text: str, seconds: float | None) -> None:
 
 def test_read_headers_as_azure_openai_sends_them() -> None:
     # The values of a real Azure OpenAI answer (realwire aoai_dep_tools.json), plus a 429's own.
-    headers = httpx.Headers(
+    headers = httpx2.Headers(
         {
             "X-RateLimit-Limit-Requests": "300",
             "x-ratelimit-limit-tokens": "30000",

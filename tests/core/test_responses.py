@@ -9,7 +9,7 @@ import json
 import struct
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -257,7 +257,7 @@ def test_parsers_raise_only_our_errors(content: bytes) -> None:
 def test_every_error_answer_maps_to_a_status_error(
     status: int, content: bytes, headers: dict[str, str]
 ) -> None:
-    err = error_from_response(status, httpx.Headers(headers), content)
+    err = error_from_response(status, httpx2.Headers(headers), content)
     assert isinstance(err, APIStatusError)
     assert err.status_code == status
     assert str(status) in str(err)

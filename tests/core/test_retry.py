@@ -1,11 +1,11 @@
-"""Retry rules (pure) and the send loops that follow them (over ``httpx.MockTransport``)."""
+"""Retry rules (pure) and the send loops that follow them (over ``httpx2.MockTransport``)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import (
@@ -67,14 +67,14 @@ def test_which_statuses_are_retried(status: int, retry: bool) -> None:
 @pytest.mark.parametrize(
     ("exc", "retry"),
     [
-        (httpx.ConnectError("x"), True),
-        (httpx.ConnectTimeout("x"), True),
-        (httpx.ReadTimeout("x"), True),
-        (httpx.PoolTimeout("x"), True),
-        (httpx.RemoteProtocolError("x"), True),
-        (httpx.ReadError("x"), True),
-        (httpx.UnsupportedProtocol("x"), False),
-        (httpx.LocalProtocolError("x"), False),
+        (httpx2.ConnectError("x"), True),
+        (httpx2.ConnectTimeout("x"), True),
+        (httpx2.ReadTimeout("x"), True),
+        (httpx2.PoolTimeout("x"), True),
+        (httpx2.RemoteProtocolError("x"), True),
+        (httpx2.ReadError("x"), True),
+        (httpx2.UnsupportedProtocol("x"), False),
+        (httpx2.LocalProtocolError("x"), False),
         (ValueError("x"), False),
     ],
 )
@@ -84,13 +84,13 @@ def test_which_exceptions_are_retried(exc: BaseException, retry: bool) -> None:
 
 def test_delay_prefers_retry_after_ms_then_retry_after() -> None:
     policy = RetryPolicy()
-    assert policy.delay(0, httpx.Headers({"retry-after-ms": "50", "retry-after": "9"})) == 0.05
-    assert policy.delay(0, httpx.Headers({"retry-after": "1"})) == 1.0
-    assert policy.delay(1, httpx.Headers({"Retry-After": "2"})) == 2.0
+    assert policy.delay(0, httpx2.Headers({"retry-after-ms": "50", "retry-after": "9"})) == 0.05
+    assert policy.delay(0, httpx2.Headers({"retry-after": "1"})) == 1.0
+    assert policy.delay(1, httpx2.Headers({"Retry-After": "2"})) == 2.0
 
 
 def test_retry_after_longer_than_the_cap_is_not_waited_for() -> None:
-    assert RetryPolicy(max_retry_after=5).delay(0, httpx.Headers({"retry-after": "60"})) is None
+    assert RetryPolicy(max_retry_after=5).delay(0, httpx2.Headers({"retry-after": "60"})) is None
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:
@@ -105,7 +105,7 @@ def test_no_delay_once_retries_are_used_up() -> None:
     policy = RetryPolicy(max_retries=2)
     assert policy.delay(1) is not None
     assert policy.delay(2) is None
-    assert RetryPolicy(max_retries=0).delay(0, httpx.Headers({"retry-after": "1"})) is None
+    assert RetryPolicy(max_retries=0).delay(0, httpx2.Headers({"retry-after": "1"})) is None
 
 
 def test_max_retries_must_not_be_negative() -> None:
@@ -124,7 +124,7 @@ def test_max_retries_and_timeout_are_settable() -> None:
     timeout = client._timeout()
     assert (timeout.read, timeout.connect) == (3.5, 3.5)
     assert Client(SERVERLESS, KEY, timeout=None)._timeout().read is None
-    custom = httpx.Timeout(1.0, read=9.0)
+    custom = httpx2.Timeout(1.0, read=9.0)
     assert Client(SERVERLESS, KEY, timeout=custom)._timeout() is custom
 
 
@@ -223,7 +223,7 @@ async def test_max_retries_argument(sync: bool) -> None:
 
 async def test_connection_failure_then_success(sync: bool) -> None:
     client, rec = make_client(
-        SERVERLESS, KEY, [httpx.ConnectError("refused"), reply()], asynchronous=not sync
+        SERVERLESS, KEY, [httpx2.ConnectError("refused"), reply()], asynchronous=not sync
     )
     result = await maybe_await(client.complete(HI))
     assert result.id == COMPLETION["id"]
@@ -232,7 +232,7 @@ async def test_connection_failure_then_success(sync: bool) -> None:
 
 async def test_connection_failures_until_retries_run_out(sync: bool) -> None:
     client, rec = make_client(
-        SERVERLESS, KEY, [httpx.ConnectError("refused")], asynchronous=not sync
+        SERVERLESS, KEY, [httpx2.ConnectError("refused")], asynchronous=not sync
     )
     with pytest.raises(APIConnectionError):
         await maybe_await(client.complete(HI))
@@ -243,7 +243,7 @@ async def test_timeouts_are_retried_then_raised(sync: bool) -> None:
     client, rec = make_client(
         SERVERLESS,
         KEY,
-        [httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow")],
+        [httpx2.ReadTimeout("slow"), httpx2.ReadTimeout("slow")],
         asynchronous=not sync,
         retry_policy=RetryPolicy(max_retries=1, initial_delay=0.01),
     )
@@ -264,7 +264,7 @@ async def test_non_retryable_status_is_not_retried(sync: bool) -> None:
 async def test_stream_retried_before_its_first_byte(sync: bool) -> None:
     ok = reply(sse_body=sse(chunk("hi", finish_reason="stop")))
     client, rec = make_client(
-        SERVERLESS, KEY, [reply(503, BUSY), httpx.ConnectError("x"), ok], asynchronous=not sync
+        SERVERLESS, KEY, [reply(503, BUSY), httpx2.ConnectError("x"), ok], asynchronous=not sync
     )
     stream = await maybe_await(client.stream(HI))
     chunks = await collect(stream)
@@ -273,7 +273,7 @@ async def test_stream_retried_before_its_first_byte(sync: bool) -> None:
 
 
 async def test_stream_never_retried_after_its_first_byte(sync: bool) -> None:
-    broken = reply(sse_body=sse(chunk("hi"), done=False), error=httpx.ReadError("reset"))
+    broken = reply(sse_body=sse(chunk("hi"), done=False), error=httpx2.ReadError("reset"))
     client, rec = make_client(
         SERVERLESS,
         KEY,
@@ -301,7 +301,7 @@ async def test_one_debug_line_per_retry_without_secrets(
         KEY,
         [
             reply(503, BUSY, headers={"retry-after-ms": "10"}),
-            httpx.ConnectError("refused"),
+            httpx2.ConnectError("refused"),
             reply(),
         ],
         asynchronous=not sync,

@@ -1,11 +1,11 @@
-"""The chat stream state machine and the stream drivers (over ``httpx.MockTransport``)."""
+"""The chat stream state machine and the stream drivers (over ``httpx2.MockTransport``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import (
@@ -341,7 +341,7 @@ async def test_stream_through_the_client(sync: bool) -> None:
 async def test_dropped_stream_raises_incomplete(sync: bool) -> None:
     body = sse(chunk("", role="assistant"), chunk("Hel"), done=False)
     broken = reply(
-        sse_body=body, pieces=7, error=httpx.RemoteProtocolError("peer closed connection")
+        sse_body=body, pieces=7, error=httpx2.RemoteProtocolError("peer closed connection")
     )
     client, rec = make_client(SERVERLESS, KEY, [broken, reply()], asynchronous=not sync)
     stream = await maybe_await(client.stream(HI))
@@ -360,7 +360,7 @@ async def test_stream_that_ends_early_without_an_error(sync: bool) -> None:
 
 
 async def test_read_timeout_mid_stream(sync: bool) -> None:
-    broken = reply(sse_body=sse(chunk("a"), done=False), error=httpx.ReadTimeout("slow"))
+    broken = reply(sse_body=sse(chunk("a"), done=False), error=httpx2.ReadTimeout("slow"))
     client, rec = make_client(SERVERLESS, KEY, [broken], asynchronous=not sync)
     stream = await maybe_await(client.stream(HI))
     with pytest.raises(APITimeoutError, match="1 chunk"):
@@ -463,7 +463,7 @@ async def test_errors_raised_mid_stream_carry_the_request_id(sync: bool) -> None
     dropped = reply(
         sse_body=sse(chunk("a"), done=False),
         headers={"apim-request-id": "rid-9"},
-        error=httpx.RemoteProtocolError("closed"),
+        error=httpx2.RemoteProtocolError("closed"),
     )
     error_event = reply(
         sse_body=sse(chunk("a"), {"error": {"code": "server_error", "message": "boom"}}),

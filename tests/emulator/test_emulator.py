@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -71,9 +71,9 @@ def client(emu: Emulator) -> Iterator[Client]:
     emu.reset()
 
 
-def raw(emu: Emulator, path: str, body: Any, **headers: str) -> httpx.Response:
+def raw(emu: Emulator, path: str, body: Any, **headers: str) -> httpx2.Response:
     headers.setdefault("authorization", f"Bearer {emu.key}")
-    return httpx.post(emu.url + path, json=body, headers=headers)
+    return httpx2.post(emu.url + path, json=body, headers=headers)
 
 
 # --- routes and auth -------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def test_every_endpoint_form_is_served(emu: Emulator, endpoint: str) -> None:
 def test_api_key_header_is_accepted(emu: Emulator) -> None:
     response = raw(emu, "/models/chat/completions", {"messages": USER}, authorization="")
     assert response.status_code == 401
-    response = httpx.post(
+    response = httpx2.post(
         emu.url + "/models/chat/completions", json={"messages": USER}, headers={"api-key": emu.key}
     )
     assert response.status_code == 200
@@ -150,7 +150,7 @@ def test_info_names_the_model(emu: Emulator, client: Client) -> None:
     info = client.get_model_info()
     assert info is not None
     assert (info.model_name, info.model_type) == ("emulator-chat", "chat-completion")
-    response = httpx.get(
+    response = httpx2.get(
         emu.url + "/models/info",
         params={"model": "emulator-limited"},
         headers={"api-key": emu.key},

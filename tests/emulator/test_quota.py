@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from azureinference import Client, RateLimitError
@@ -120,13 +120,13 @@ def emu(clock: FakeClock) -> Iterator[Emulator]:
         yield emulator
 
 
-def post(emu: Emulator, route: str, body: dict[str, object]) -> httpx.Response:
-    return httpx.post(
+def post(emu: Emulator, route: str, body: dict[str, object]) -> httpx2.Response:
+    return httpx2.post(
         f"{emu.url}/models/{route}", json=body, headers={"authorization": f"Bearer {emu.key}"}
     )
 
 
-def embed(emu: Emulator, text: str, model: str = EMBED) -> httpx.Response:
+def embed(emu: Emulator, text: str, model: str = EMBED) -> httpx2.Response:
     return post(emu, "embeddings", {"model": model, "input": [text]})
 
 
@@ -188,7 +188,7 @@ def test_chat_is_charged_its_prompt_and_max_tokens(emu: Emulator) -> None:
     capped = post(emu, "chat/completions", {**body, "max_tokens": 100})
     left = 1000 - usage["total_tokens"] - usage["prompt_tokens"] - 100
     assert capped.headers["x-ratelimit-remaining-tokens"] == str(left)
-    with httpx.stream(
+    with httpx2.stream(
         "POST",
         f"{emu.url}/models/chat/completions",
         json={**body, "stream": True},
@@ -249,9 +249,9 @@ def test_cli_sets_quotas() -> None:
         url = proc.stdout.readline().rsplit(" ", 1)[-1].strip()
         headers = {"api-key": "k"}
         body = {"model": "emulator-embed", "input": ["a"]}
-        first = httpx.post(url + "/models/embeddings", json=body, headers=headers)
+        first = httpx2.post(url + "/models/embeddings", json=body, headers=headers)
         assert first.headers["x-ratelimit-limit-tokens"] == "50"
-        second = httpx.post(url + "/models/embeddings", json=body, headers=headers)
+        second = httpx2.post(url + "/models/embeddings", json=body, headers=headers)
         assert second.status_code == 429
     finally:
         proc.terminate()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
 from tests.conftest import PLACEHOLDER_KEY
@@ -93,7 +93,7 @@ def text_chunks(*tokens: str, usage: dict[str, Any] | None = None) -> list[dict[
 
 
 # An answer: what to send back for a request (it may read the request, e.g. the inputs).
-Answer = Callable[[SeenRequest], httpx.Response]
+Answer = Callable[[SeenRequest], httpx2.Response]
 
 
 def _respond(answer: Answer, delay: float) -> Callable[[_Handler], None]:
@@ -114,9 +114,9 @@ def _respond(answer: Answer, delay: float) -> Callable[[_Handler], None]:
     return act
 
 
-def _as_request(seen: SeenRequest, base_url: str) -> httpx.Request:
+def _as_request(seen: SeenRequest, base_url: str) -> httpx2.Request:
     content = json.dumps(seen.body).encode() if isinstance(seen.body, dict) else b""
-    return httpx.Request(seen.method, base_url + seen.path, headers=seen.headers, content=content)
+    return httpx2.Request(seen.method, base_url + seen.path, headers=seen.headers, content=content)
 
 
 class FakeEndpoint:
@@ -144,11 +144,11 @@ class FakeEndpoint:
         delay: float = 0.0,
     ) -> None:
         """Queue a JSON answer (sent after ``delay`` seconds)."""
-        self._queue(lambda _: httpx.Response(status, json=body, headers=headers), delay)
+        self._queue(lambda _: httpx2.Response(status, json=body, headers=headers), delay)
 
     def reply_with(self, make_body: Callable[[Any], Any]) -> None:
         """Queue a JSON answer computed from the request's JSON body."""
-        self._queue(lambda seen: httpx.Response(200, json=make_body(seen.body)))
+        self._queue(lambda seen: httpx2.Response(200, json=make_body(seen.body)))
 
     def reply_stream(self, chunks: Iterable[dict[str, Any]], *, done: bool = True) -> None:
         """Queue a server-sent-events answer."""
@@ -156,9 +156,9 @@ class FakeEndpoint:
         if done:
             text += "data: [DONE]\n\n"
         sse = {"content-type": "text/event-stream"}
-        self.reply_raw(httpx.Response(200, text=text, headers=sse))
+        self.reply_raw(httpx2.Response(200, text=text, headers=sse))
 
-    def reply_raw(self, response: httpx.Response) -> None:
+    def reply_raw(self, response: httpx2.Response) -> None:
         """Queue any response."""
         self._queue(lambda _: response)
 
@@ -167,7 +167,7 @@ class FakeEndpoint:
 
     # ---- reading
     @property
-    def requests(self) -> list[httpx.Request]:
+    def requests(self) -> list[httpx2.Request]:
         """What was received in this test, in order."""
         return [_as_request(seen, self.url) for seen in self._server.seen]
 
@@ -183,9 +183,9 @@ class FakeEndpoint:
         return body
 
     @property
-    def headers(self) -> httpx.Headers:
+    def headers(self) -> httpx2.Headers:
         """The last request's headers."""
-        return httpx.Headers(self._server.seen[-1].headers)
+        return httpx2.Headers(self._server.seen[-1].headers)
 
 
 def start_local_server() -> tuple[LocalServer, Callable[[], None]]:

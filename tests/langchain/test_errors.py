@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from langchain_core import exceptions as lc
 from lc_support import FakeEndpoint, call_invoke, call_stream, make_embeddings, make_llm
@@ -159,7 +159,7 @@ async def test_errors_while_streaming_are_mapped(fake: FakeEndpoint, mode: str) 
 
 async def test_error_event_inside_a_stream(fake: FakeEndpoint, mode: str) -> None:
     fake.reply_raw(
-        httpx.Response(
+        httpx2.Response(
             200,
             text='data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
             'data: {"error": {"message": "overloaded", "status": 503}}\n\n',
@@ -182,7 +182,7 @@ async def test_timeout(fake: FakeEndpoint, mode: str) -> None:
 
 async def test_html_error_page(fake: FakeEndpoint, mode: str) -> None:
     fake.reply_raw(
-        httpx.Response(
+        httpx2.Response(
             200, text="<html><title>Gateway</title></html>", headers={"content-type": "text/html"}
         )
     )

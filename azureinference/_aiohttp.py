@@ -1,0 +1,121 @@
+"""The async transport: ``httpx-aiohttp``'s httpx2 `AiohttpTransport`, with its errors mapped.
+
+Imported on first use by `make_async_http` (aiohttp takes ~100 ms to import), so sync users
+never pay for it.
+
+The adapter maps aiohttp's errors to ``httpx2``'s, but not always to the right one: its table
+sends every ``ClientConnectionError`` to ``ConnectTimeout``, so a refused connection, a DNS
+failure, a TLS error or a server closing a kept-alive connection all look like timeouts, and
+errors it does not list (a malformed answer, ``ClientResponseError``) escape as aiohttp's own.
+`Transport` subclasses the adapter's transport and maps each error again from the aiohttp error
+it came from, on the request and while the body is read, as ``httpx2``'s own transport would:
+
+====================================  ==========================
+aiohttp                               httpx2
+====================================  ==========================
+ClientConnectorError (refused, DNS,   ConnectError
+TLS, certificate)
+ClientProxyConnectionError,           ProxyError
+ClientHttpProxyError
+ConnectionTimeoutError                ConnectTimeout
+SocketTimeoutError, ServerTimeoutError ReadTimeout
+ServerDisconnectedError,              RemoteProtocolError
+ClientResponseError (malformed)
+ClientPayloadError, ClientOSError,    ReadError
+other ClientConnectionError
+InvalidURL, NonHttpUrlClientError     UnsupportedProtocol
+====================================  ==========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import httpx2
+from httpx_aiohttp.httpx2 import AiohttpTransport
+
+__all__ = ["Transport", "map_error"]
+
+# Most specific first: the first match wins.
+_ERRORS: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] = (
+    (aiohttp.ClientProxyConnectionError, httpx2.ProxyError),
+    (aiohttp.ClientHttpProxyError, httpx2.ProxyError),
+    (aiohttp.ClientConnectorError, httpx2.ConnectError),
+    (aiohttp.ConnectionTimeoutError, httpx2.ConnectTimeout),
+    (aiohttp.ServerTimeoutError, httpx2.ReadTimeout),
+    (aiohttp.ServerDisconnectedError, httpx2.RemoteProtocolError),
+    (aiohttp.NonHttpUrlClientError, httpx2.UnsupportedProtocol),
+    (aiohttp.InvalidURL, httpx2.UnsupportedProtocol),
+    (aiohttp.ClientResponseError, httpx2.RemoteProtocolError),
+    (aiohttp.ClientPayloadError, httpx2.ReadError),
+    (aiohttp.ClientError, httpx2.ReadError),
+)
+
+
+def map_error(exc: BaseException) -> BaseException:
+    """The ``httpx2`` error for an aiohttp error (or the adapter's mapping of one).
+
+    Anything that did not come from aiohttp is returned as it is.
+    """
+    cause = exc if isinstance(exc, aiohttp.ClientError) else exc.__cause__
+    if not isinstance(cause, aiohttp.ClientError):
+        return exc
+    for source, target in _ERRORS:
+        if isinstance(cause, source):
+            if type(exc) is target:
+                return exc
+            mapped = target(str(cause) or type(cause).__name__)
+            mapped.__cause__ = cause
+            return mapped
+    return exc  # pragma: no cover - ClientError is the last row
+
+
+class _Body(httpx2.AsyncByteStream):
+    """The adapter's response body, with errors raised while reading mapped by `map_error`."""
+
+    def __init__(self, inner: httpx2.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except (httpx2.TransportError, aiohttp.ClientError) as exc:
+            raise map_error(exc) from exc.__cause__ or exc
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        except (httpx2.TransportError, aiohttp.ClientError) as exc:
+            raise map_error(exc) from exc.__cause__ or exc
+
+
+class Transport(AiohttpTransport):
+    """The adapter's transport: errors mapped again, a session that honours ``trust_env``."""
+
+    def __init__(self, *, trust_env: bool = True, **kwargs: Any) -> None:
+        super().__init__(trust_env=trust_env, **kwargs)
+        self._trust_env = trust_env
+
+    def get_client(self) -> aiohttp.ClientSession:
+        """A session on our connector settings; ``trust_env`` lets aiohttp read proxy variables."""
+        if self.client is not None:
+            return super().get_client()
+        limits: httpx2.Limits = self.limits
+        connector = aiohttp.TCPConnector(
+            keepalive_timeout=limits.keepalive_expiry,
+            ssl=self.ssl_context,
+            limit=limits.max_connections or 0,
+        )
+        return aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Send through aiohttp; errors are ``httpx2``'s, mapped by `map_error`."""
+        try:
+            response: httpx2.Response = await super().handle_async_request(request)
+        except (httpx2.TransportError, aiohttp.ClientError) as exc:
+            raise map_error(exc) from exc.__cause__ or exc
+        response.stream = _Body(response.stream)  # type: ignore[arg-type]
+        return response
