@@ -89,3 +89,60 @@ def _no_inference_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRe
         "AZURE_OPENAI_ENDPOINT",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+class OTelRecording:
+    """What the OpenTelemetry SDK recorded: finished spans and histogram points."""
+
+    def __init__(
+        self, exporter: Any, reader: Any, tracer_provider: Any, meter_provider: Any
+    ) -> None:
+        self.exporter = exporter
+        self.reader = reader
+        self.tracer_provider = tracer_provider
+        self.meter_provider = meter_provider
+
+    def spans(self) -> list[Any]:
+        """The finished spans, oldest first."""
+        return list(self.exporter.get_finished_spans())
+
+    def points(self, name: str) -> list[Any]:
+        """The histogram points of metric ``name`` (attributes, count, sum)."""
+        data = self.reader.get_metrics_data()
+        out: list[Any] = []
+        for rm in data.resource_metrics if data else ():
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    if metric.name == name:
+                        out.extend(metric.data.data_points)
+        return out
+
+
+@pytest.fixture
+def otel() -> Iterator[OTelRecording]:
+    """Our telemetry recorded by an SDK tracer and meter provider of this test only.
+
+    The providers go through ``azureinference.telemetry.configure`` rather than the global
+    setters, which can be called once per process: other tests stay untraced.
+    """
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from azureinference import telemetry
+
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    telemetry.configure(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    try:
+        yield OTelRecording(exporter, reader, tracer_provider, meter_provider)
+    finally:
+        telemetry.configure()
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
