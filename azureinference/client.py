@@ -681,7 +681,7 @@ class Client(_BaseClient):
             except (NotFoundError, MalformedResponseError, UnsupportedParameterError):
                 info = None
             except APIStatusError as err:
-                if err.status_code not in (400, 405):
+                if err.status_code not in (400, 405, 422):  # 422: a refused query value
                     raise
         self._model_info[key] = info
         return info
@@ -840,7 +840,7 @@ class AsyncClient(_BaseClient):
             except (NotFoundError, MalformedResponseError, UnsupportedParameterError):
                 info = None
             except APIStatusError as err:
-                if err.status_code not in (400, 405):
+                if err.status_code not in (400, 405, 422):  # 422: a refused query value
                     raise
         self._model_info[key] = info
         return info

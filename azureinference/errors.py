@@ -8,10 +8,10 @@ AzureInferenceError
     ├── IncompleteStreamError              # no finish_reason / [DONE]: never a short answer
     ├── MalformedResponseError             # HTML error page, broken JSON, missing fields
     └── APIStatusError                     # .status_code .code .message .param
-        ├── BadRequestError ── ContentFilterError
+        ├── BadRequestError ── ContentFilterError  # 400, and 422 for a value refused
         ├── AuthenticationError (401) / PermissionDeniedError (403)
         ├── NotFoundError (404)
-        ├── UnsupportedParameterError (422; .param from detail.loc)
+        ├── UnsupportedParameterError (422 "not supported"; .param from detail.loc)
         ├── RateLimitError (429; .retry_after)
         └── ServerError (5xx)
 ```
@@ -46,6 +46,7 @@ __all__ = [
     "UnsupportedParameterError",
     "error_from_payload",
     "error_from_response",
+    "fallback_refused",
 ]
 
 REQUEST_ID_HEADERS = (
@@ -142,7 +143,10 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    """400: the service refused the request."""
+    """400, or 422 for a value the service refused (``invalid_value``): the request was refused.
+
+    The message quotes the service (``temperature must be a number between 0 and 2``).
+    """
 
 
 class ContentFilterError(BadRequestError):
@@ -162,7 +166,11 @@ class NotFoundError(APIStatusError):
 
 
 class UnsupportedParameterError(APIStatusError):
-    """422: a parameter (``.param``) is not supported by this model or has a bad value."""
+    """422 where the service says a parameter (``.param``) is not supported or not allowed.
+
+    (``parameter_not_supported``, ``extra_parameters_not_allowed``). A 422 for a bad value of a
+    supported parameter is a `BadRequestError`.
+    """
 
 
 class RateLimitError(APIStatusError):
@@ -186,7 +194,6 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
-    422: UnsupportedParameterError,
     429: RateLimitError,
 }
 
@@ -270,6 +277,17 @@ def _fields_from_body(body: Any) -> tuple[str | None, str | None, str | None]:
     return code, message, param
 
 
+# How a service says a parameter is refused as such, not for its value: in the 422's code
+# (parameter_not_supported, extra_parameters_not_allowed) or its message.
+_UNSUPPORTED_WORDS = ("not_supported", "unsupported", "not supported")
+_NOT_ALLOWED_WORDS = ("not_allowed", "not allowed")
+
+
+def _says(code: str | None, message: str | None, words: tuple[str, ...]) -> bool:
+    text = f"{code or ''} {message or ''}".lower()
+    return any(word in text for word in words)
+
+
 def error_from_payload(
     status_code: int,
     body: Any,
@@ -291,12 +309,13 @@ def error_from_payload(
     request_id = request_id_from(headers)
     if status_code == 400 and code == "content_filter":
         cls: type[APIStatusError] = ContentFilterError
+    elif status_code == 422:
+        unsupported = _says(code, service_message, _UNSUPPORTED_WORDS + _NOT_ALLOWED_WORDS)
+        cls = UnsupportedParameterError if unsupported else BadRequestError
     elif status_code in _STATUS_CLASSES:
         cls = _STATUS_CLASSES[status_code]
     elif status_code >= 500:
         cls = ServerError
-    elif status_code == 422:
-        cls = UnsupportedParameterError
     else:
         cls = APIStatusError
     if service_message is None and raw_text:
@@ -309,7 +328,11 @@ def error_from_payload(
     text = " ".join(parts)
     if service_message:
         text += f" - {service_message}"
-    if cls is UnsupportedParameterError and param:
+    if (
+        cls is UnsupportedParameterError
+        and param
+        and _says(code, service_message, _UNSUPPORTED_WORDS)
+    ):
         text += f" (the model or endpoint does not support the parameter {param!r})"
     if request_id:
         text += f" (request id: {request_id})"
@@ -328,6 +351,43 @@ def error_from_payload(
             text += f" (retry after {retry_after:g}s)"
         return RateLimitError(text, retry_after=retry_after, **kw)
     return cls(text, **kw)
+
+
+class fallback_refused:  # lower case: used like a function, ``with fallback_refused(err):``
+    """Context manager for the retry of a refused request in another form.
+
+    When the retry is refused too, its error is raised with a message that says both refusals
+    (for example "json_schema was refused ...; the fallback through a forced tool call was
+    refused too: ... tool_choice ..."), so the user is not left with an error about a
+    parameter they never set. The class and attributes are the retry's error's.
+
+    Args:
+        first: The error that made the caller try another form.
+        what: What was refused first, in words (``"json_schema structured output"``).
+        fallback: What was tried instead (``"a forced tool call"``).
+    """
+
+    __slots__ = ("fallback", "first", "what")
+
+    def __init__(self, first: APIStatusError, what: str, fallback: str) -> None:
+        self.first = first
+        self.what = what
+        self.fallback = fallback
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, APIStatusError):
+            text = (
+                f"{self.what} was refused ({self.first.message}); the fallback through "
+                f"{self.fallback} was refused too: {exc.message}"
+            )
+            restated = type(exc).__new__(type(exc))
+            restated.__dict__.update(exc.__dict__)
+            restated.message = text
+            restated.args = (text,)
+            raise restated.with_traceback(tb) from exc
 
 
 def error_from_response(

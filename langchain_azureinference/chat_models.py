@@ -21,6 +21,7 @@ from langchain_core.tools import BaseTool
 from pydantic import Field, field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
+from azureinference.errors import fallback_refused
 from azureinference.requests import CHAT_FIELDS, split_model_kwargs
 from azureinference.types import ChatCompletion
 
@@ -311,10 +312,11 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             try:
                 completion = client.complete(request.messages, **request.params)
-            except APIStatusError:
+            except APIStatusError as refusal:
                 if not request.falls_back(client.capabilities):
                     raise
-                completion = client.complete(request.messages, **request.params)
+                with _fallback_refused(refusal):
+                    completion = client.complete(request.messages, **request.params)
         return self._result(completion, request)
 
     async def _agenerate(
@@ -329,10 +331,11 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             try:
                 completion = await client.complete(request.messages, **request.params)
-            except APIStatusError:
+            except APIStatusError as refusal:
                 if not request.falls_back(client.capabilities):
                     raise
-                completion = await client.complete(request.messages, **request.params)
+                with _fallback_refused(refusal):
+                    completion = await client.complete(request.messages, **request.params)
         return self._result(completion, request)
 
     def _open_stream(self, client: Client, request: _Request) -> ChatStream:
@@ -340,24 +343,26 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             return client.stream(
                 request.messages, stream_usage=request.stream_usage, **request.params
             )
-        except APIStatusError:
+        except APIStatusError as refusal:
             if not request.falls_back(client.capabilities):
                 raise
-            return client.stream(
-                request.messages, stream_usage=request.stream_usage, **request.params
-            )
+            with _fallback_refused(refusal):
+                return client.stream(
+                    request.messages, stream_usage=request.stream_usage, **request.params
+                )
 
     async def _aopen_stream(self, client: AsyncClient, request: _Request) -> AsyncChatStream:
         try:
             return await client.stream(
                 request.messages, stream_usage=request.stream_usage, **request.params
             )
-        except APIStatusError:
+        except APIStatusError as refusal:
             if not request.falls_back(client.capabilities):
                 raise
-            return await client.stream(
-                request.messages, stream_usage=request.stream_usage, **request.params
-            )
+            with _fallback_refused(refusal):
+                return await client.stream(
+                    request.messages, stream_usage=request.stream_usage, **request.params
+                )
 
     def _stream(
         self,
@@ -534,6 +539,10 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _fallback_refused(refusal: APIStatusError) -> fallback_refused:
+    return fallback_refused(refusal, "json_schema structured output", "a forced tool call")
 
 
 def _add_extra_body(

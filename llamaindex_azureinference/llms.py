@@ -42,6 +42,7 @@ from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
 from azureinference import APIStatusError, AsyncClient, Client, ModelInfo
+from azureinference.errors import fallback_refused
 from azureinference.requests import CHAT_FIELDS, split_model_kwargs
 
 from ._connection import (
@@ -446,6 +447,10 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             except APIStatusError as err:
                 if not self._refused_schema(err):
                     raise
+                with _fallback_refused(err):
+                    return super().structured_predict(  # type: ignore[no-any-return]
+                        output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+                    )
             else:
                 dispatcher.event(LLMStructuredPredictEndEvent(output=result))
                 return result
@@ -474,6 +479,10 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             except APIStatusError as err:
                 if not self._refused_schema(err):
                     raise
+                with _fallback_refused(err):
+                    return await super().astructured_predict(  # type: ignore[no-any-return]
+                        output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+                    )
             else:
                 dispatcher.event(LLMStructuredPredictEndEvent(output=result))
                 return result
@@ -497,6 +506,12 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             except APIStatusError as err:
                 if not self._refused_schema(err):
                     raise
+                return _restated(
+                    err,
+                    super()._structured_stream_call(
+                        output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+                    ),
+                )
             else:
                 return _chain(first, stream)
         return super()._structured_stream_call(
@@ -518,11 +533,36 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             except APIStatusError as err:
                 if not self._refused_schema(err):
                     raise
+                return _arestated(
+                    err,
+                    await super()._structured_astream_call(
+                        output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+                    ),
+                )
             else:
                 return _achain(first, stream)
         return await super()._structured_astream_call(
             output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
         )
+
+
+def _fallback_refused(refusal: APIStatusError) -> fallback_refused:
+    return fallback_refused(refusal, "json_schema structured output", "function calling")
+
+
+def _restated(
+    refusal: APIStatusError, rest: Generator[Any, None, None]
+) -> Generator[Any, None, None]:
+    with _fallback_refused(refusal):
+        yield from rest
+
+
+async def _arestated(
+    refusal: APIStatusError, rest: AsyncGenerator[Any, None]
+) -> AsyncGenerator[Any, None]:
+    with _fallback_refused(refusal):
+        async for item in rest:
+            yield item
 
 
 def _chain(first: Any, rest: Generator[Any, None, None]) -> Generator[Any, None, None]:

@@ -79,7 +79,7 @@ def test_tree() -> None:
         (404, NotFoundError),
         (408, APIStatusError),
         (409, APIStatusError),
-        (422, UnsupportedParameterError),
+        (422, BadRequestError),  # a 422 that does not say "not supported": a refused value
         (429, RateLimitError),
         (500, ServerError),
         (502, ServerError),
@@ -210,7 +210,7 @@ def test_nested_detail_loc_and_fastapi_lists() -> None:
     assert err.param == "tools.0.function"
     err = _err(422, {"detail": [{"loc": ["body", "n"], "msg": "must be 1", "type": "value_error"}]})
     assert err.param == "n"
-    assert isinstance(err, UnsupportedParameterError)
+    assert type(err) is BadRequestError  # a validation error: the value, not the parameter
 
 
 # ---- the SDK's error scenarios ----
@@ -452,3 +452,41 @@ def test_error_from_payload_with_junk_does_not_crash() -> None:
         err = error_from_payload(400, body)
         assert isinstance(err, BadRequestError)
     assert error_from_payload(400, {"error": {"code": 5}}).code == "5"
+
+
+# ---- 422: "not supported" only when the service says so (issue 15, item 5) ----
+
+
+def test_422_invalid_value_is_a_bad_request_quoting_the_service() -> None:
+    body = {
+        "status": 422,
+        "code": "invalid_value",
+        "message": "temperature must be a number between 0 and 2",
+        "detail": {"loc": ["body", "temperature"], "input": 5},
+    }
+    err = _err(422, body, {"x-ms-error-code": "invalid_value"})
+    assert type(err) is BadRequestError
+    assert (err.status_code, err.code, err.param) == (422, "invalid_value", "temperature")
+    assert "temperature must be a number between 0 and 2" in str(err)
+    assert "not support" not in str(err)
+
+
+def test_422_parameter_not_supported_says_so() -> None:
+    doc = DOCUMENTED["422_parameter_not_supported"]
+    err = _err(doc["status"], doc["response_body"])
+    assert type(err) is UnsupportedParameterError
+    assert "does not support the parameter 'response_format'" in str(err)
+
+
+def test_422_extra_parameters_not_allowed_quotes_the_service_only() -> None:
+    message = "Extra parameters ['safe_prompt'] are not allowed when extra-parameters is not set"
+    err = _err(422, {"code": "extra_parameters_not_allowed", "message": message})
+    assert type(err) is UnsupportedParameterError
+    assert message in str(err)
+    assert "does not support" not in str(err)
+
+
+def test_422_message_saying_unsupported_without_a_code() -> None:
+    err = _err(422, {"message": "Parameter 'seed' is not supported by this model", "param": "seed"})
+    assert type(err) is UnsupportedParameterError
+    assert err.param == "seed"
