@@ -31,6 +31,7 @@ __all__ = [
     "is_secret_query_name",
     "mark_credential_header",
     "redact_headers",
+    "redact_options",
     "redact_url",
 ]
 
@@ -59,10 +60,10 @@ _SECRET_WORDS = re.compile(
     r"key|token|secret|passw|pwd|sig|auth|credential|session|cookie|code", re.IGNORECASE
 )
 # RFC 9110 token characters: what a header name may hold.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Visible ASCII, with spaces and tabs inside only: what a header value may hold (httpx encodes
 # values as ASCII; h11 refuses control characters and surrounding whitespace).
-_HEADER_VALUE = re.compile(r"^(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?$")
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?")
 
 _credential_headers: set[str] = {"authorization", "api-key"}
 
@@ -126,6 +127,15 @@ def redact_headers(headers: Mapping[str, Any]) -> dict[str, str]:
     return dict.fromkeys(headers, REDACTED)
 
 
+def redact_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options (``model_kwargs``, ``client_kwargs``) as they may be shown: ``headers`` hidden."""
+    shown = dict(options)
+    headers = shown.get("headers")
+    if isinstance(headers, Mapping):
+        shown["headers"] = redact_headers(headers)
+    return shown
+
+
 def check_header(name: Any, value: Any, what: str) -> None:
     """Refuse a header that HTTP does not allow, naming ``what`` and never quoting the value.
 
@@ -140,7 +150,7 @@ def check_header(name: Any, value: Any, what: str) -> None:
     """
     from .errors import ConfigurationError
 
-    if not isinstance(name, str) or not _HEADER_NAME.match(name):
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
         shown = repr(name) if isinstance(name, str) and len(name) <= 40 else type(name).__name__
         raise ConfigurationError(
             f"{what}: {shown} is not a valid HTTP header name (letters, digits and "
@@ -150,7 +160,7 @@ def check_header(name: Any, value: Any, what: str) -> None:
         raise ConfigurationError(
             f"{what}: the value of header {name!r} must be a str, not {type(value).__name__}."
         )
-    if not _HEADER_VALUE.match(value):
+    if not _HEADER_VALUE.fullmatch(value):
         bad = next(
             (i for i, c in enumerate(value) if not ("\x20" <= c <= "\x7e" or c == "\t")),
             None,

@@ -36,6 +36,7 @@ __all__ = [
     "build_image_embeddings_request",
     "build_info_request",
     "check_chat_params",
+    "check_texts",
     "normalize_response_format",
     "normalize_tool_choice",
     "split_model_kwargs",
@@ -131,6 +132,15 @@ def _check_list(name: str, value: Any, item: str) -> Sequence[Any]:
             + "."
         )
     return value
+
+
+def check_texts(texts: Any, name: str = "texts") -> list[Any]:
+    """``texts`` as a list; refuse a str (embedded letter by letter), a dict or a scalar.
+
+    Raises:
+        ConfigurationError: ``texts`` is not a list (or tuple) of texts, naming ``name``.
+    """
+    return list(_check_list(name, texts, "texts"))
 
 
 def _check_messages(messages: Any) -> None:

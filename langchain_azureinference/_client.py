@@ -39,6 +39,7 @@ from azureinference._arguments import (
     unknown_arguments_error,
 )
 from azureinference.endpoints import parse_endpoint
+from azureinference.redaction import redact_options, redact_url
 from azureinference.requests import CHAT_FIELDS, EMBEDDINGS_FIELDS
 
 __all__ = [
@@ -372,6 +373,28 @@ class ConnectionFields(BaseModel):
         data.pop("api_key", None)
         data["credential"] = SecretStr(credential) if isinstance(credential, str) else credential
         return data
+
+    def secret_fields(self) -> dict[str, str]:
+        """Fields (``lc_secrets`` paths) that hold secrets now, with the env var to load them from.
+
+        An endpoint with user info or a secret query (``?code=``, ``?sig=``) and headers in
+        ``model_kwargs`` are stored by ``dumpd``/``dumps`` (and traces) as secrets.
+        """
+        fields = {}
+        if self.endpoint and redact_url(self.endpoint) != self.endpoint:
+            fields["endpoint"] = ENDPOINT_ENV_VARS[0]
+        if self.model_kwargs.get("headers"):
+            fields["model_kwargs.headers"] = "AZURE_INFERENCE_HEADERS"
+        return fields
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name == "endpoint" and isinstance(value, str):
+                yield name, redact_url(value)
+            elif name == "model_kwargs" and isinstance(value, Mapping):
+                yield name, redact_options(value)
+            else:
+                yield name, value
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)

@@ -22,7 +22,8 @@ from pydantic import Field, field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
 from azureinference.errors import fallback_refused
-from azureinference.requests import CHAT_FIELDS, split_model_kwargs
+from azureinference.redaction import redact_options
+from azureinference.requests import CHAT_FIELDS, check_chat_params, split_model_kwargs
 from azureinference.types import ChatCompletion
 
 from ._client import CREDENTIAL_ENV_VARS, ConnectionFields
@@ -173,7 +174,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     @property
     def lc_secrets(self) -> dict[str, str]:
         """The credential is replaced by its environment variable when serialized."""
-        return {"credential": CREDENTIAL_ENV_VARS[0]}
+        return {"credential": CREDENTIAL_ENV_VARS[0], **self.secret_fields()}
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -193,7 +194,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         if self.stop:
             params["stop"] = self.stop
         if self.model_kwargs:
-            params["model_kwargs"] = self.model_kwargs
+            params["model_kwargs"] = redact_options(self.model_kwargs)
         if self.model_extras:
             params["model_extras"] = self.model_extras
         return params
@@ -213,6 +214,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
         if ls_stop:
+            check_chat_params({"stop": ls_stop})  # LangChain asks for these before our request
             params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
         return params
 

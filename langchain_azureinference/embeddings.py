@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
-from azureinference.requests import EMBEDDINGS_FIELDS, split_model_kwargs
+from azureinference.requests import EMBEDDINGS_FIELDS, check_texts, split_model_kwargs
 
 from ._client import ConnectionFields
 from ._errors import map_errors
@@ -67,7 +67,9 @@ class AzureAIEmbeddingsModel(ConnectionFields, Embeddings):
 
         Raises:
             azureinference.APIError: The call failed (also a ``langchain_core`` model error).
+            azureinference.ConfigurationError: ``texts`` is not a list of str.
         """
+        texts = check_texts(texts)
         if not texts:
             return []
         with map_errors():
@@ -76,6 +78,7 @@ class AzureAIEmbeddingsModel(ConnectionFields, Embeddings):
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (see `embed_documents`)."""
+        texts = check_texts(texts)
         if not texts:
             return []
         with map_errors():

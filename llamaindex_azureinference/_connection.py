@@ -4,15 +4,20 @@ The credential is kept in a private attribute as a `SecretStr` (strings) or as t
 (key and token credentials), so it is never in ``repr``, ``to_dict``/``to_json`` or logs, yet it
 travels with a pickled model (an ``IngestionPipeline`` with workers pickles its transformations,
 and the workers need to call the endpoint). The core clients pickle without their connections.
+
+`RedactedFields`, a base of both classes, hides what else may hold a secret wherever a model is
+shown: the endpoint's user info and secret query values (``?code=``, ``?sig=``) and the values
+of ``headers`` in ``model_kwargs`` and ``client_kwargs``, in ``repr``, ``to_dict`` and
+``to_json`` (and so in LlamaIndex's instrumentation events, which carry ``to_dict()``).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, field_serializer
 
 from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
 from azureinference import __version__ as _core_version
@@ -24,10 +29,13 @@ from azureinference._arguments import (
     unknown_arguments_error,
 )
 from azureinference.endpoints import parse_endpoint
+from azureinference.redaction import redact_options, redact_url
 
 __all__ = [
     "CLIENT_KWARGS",
+    "RedactedFields",
     "check_arguments",
+    "check_tools",
     "make_clients",
     "resolve_credential",
     "resolve_endpoint",
@@ -37,6 +45,46 @@ CLIENT_KWARGS = CLIENT_OPTIONS
 """The ``client_kwargs`` the core client takes (azure-core's names are mapped or ignored)."""
 
 _USER_AGENT = f"llamaindex-azureinference/{_core_version}"
+
+
+class RedactedFields(BaseModel):
+    """Hides secrets of ``endpoint``, ``model_kwargs`` and ``client_kwargs`` where shown."""
+
+    @field_serializer("endpoint", check_fields=False)
+    def _show_endpoint(self, endpoint: str | None) -> str | None:
+        return redact_url(endpoint) if endpoint else endpoint
+
+    @field_serializer("model_kwargs", "client_kwargs", check_fields=False)
+    def _show_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return redact_options(kwargs)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name == "endpoint" and isinstance(value, str):
+                yield name, redact_url(value)
+            elif name in ("model_kwargs", "client_kwargs") and isinstance(value, Mapping):
+                yield name, redact_options(value)
+            else:
+                yield name, value
+
+
+def check_tools(tools: Any) -> list[Any]:
+    """The tools as a list, each a LlamaIndex tool (with ``metadata``), checked before any I/O.
+
+    Raises:
+        ConfigurationError: ``tools`` is not a list, or an item is not a tool (naming it).
+    """
+    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
+        raise ConfigurationError(
+            f"tools must be a list of LlamaIndex tools, not {type(tools).__name__}."
+        )
+    for i, tool in enumerate(tools):
+        if getattr(tool, "metadata", None) is None:
+            raise ConfigurationError(
+                f"tools[{i}] is not a LlamaIndex tool (a BaseTool such as FunctionTool), but "
+                f"{type(tool).__name__}."
+            )
+    return list(tools)
 
 
 def resolve_endpoint(endpoint: str | None) -> str:

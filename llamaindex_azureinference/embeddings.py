@@ -19,6 +19,7 @@ from azureinference import AsyncClient, Client
 from azureinference.requests import EMBEDDINGS_FIELDS, split_model_kwargs
 
 from ._connection import (
+    RedactedFields,
     check_arguments,
     make_clients,
     resolve_credential,
@@ -47,7 +48,7 @@ def _image_url(image: ImageType) -> str:
     return image_to_url(ImageBlock(path=image))
 
 
-class AzureAIEmbeddingsModel(MultiModalEmbedding):
+class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
     """An embeddings model of the Azure AI Model Inference API (or an OpenAI-compatible one).
 
     ```python

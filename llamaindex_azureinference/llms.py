@@ -46,7 +46,9 @@ from azureinference.errors import fallback_refused
 from azureinference.requests import CHAT_FIELDS, split_model_kwargs
 
 from ._connection import (
+    RedactedFields,
     check_arguments,
+    check_tools,
     make_clients,
     resolve_credential,
     resolve_endpoint,
@@ -79,7 +81,7 @@ _DEFAULTS = (
 )
 
 
-class AzureAICompletionsModel(FunctionCallingLLM):
+class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     """A chat model of the Azure AI Model Inference API (or any OpenAI-compatible endpoint).
 
     ```python
@@ -353,7 +355,7 @@ class AzureAICompletionsModel(FunctionCallingLLM):
             user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
         if user_msg is not None:
             messages.append(user_msg)
-        specs = [to_wire_tool(tool) for tool in tools]
+        specs = [to_wire_tool(tool) for tool in check_tools(tools)]
         if tool_choice is None:
             tool_choice = "required" if tool_required else "auto"
         elif isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):

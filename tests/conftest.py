@@ -146,3 +146,54 @@ def otel() -> Iterator[OTelRecording]:
         telemetry.configure()
         tracer_provider.shutdown()
         meter_provider.shutdown()
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[Any]:
+    """A 127.0.0.1 endpoint that never answers, and a check that nothing connected to it.
+
+    Yields ``(url, connected)``: a call that reached it would hang until its timeout (so not
+    fail with a `ConfigurationError`), and ``connected()`` tells whether any connection came.
+    """
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.setblocking(False)
+
+    def connected() -> bool:
+        try:
+            conn, _ = listener.accept()
+        except BlockingIOError:
+            return False
+        conn.close()
+        return True
+
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/models", connected
+    finally:
+        listener.close()
+
+
+def assert_refused_before_io(
+    silent_endpoint: Any, cls: Any, options: dict[str, Any], call: Any, names: str, secret: str
+) -> None:
+    """Build ``cls`` against `silent_endpoint` and make ``call``: a clear error, no connection.
+
+    The error (the core's `ConfigurationError`, pydantic's ``ValidationError``, both ValueErrors)
+    must name ``names`` and never quote ``secret``.
+    """
+    url, connected = silent_endpoint
+    kwargs = {"endpoint": url, "credential": "k", "timeout": 3, "max_retries": 0, **options}
+
+    def run() -> None:
+        model = cls(**kwargs)
+        if call is not None:
+            call(model)
+
+    with pytest.raises(ValueError) as info:
+        run()
+    assert names in str(info.value)
+    assert secret not in str(info.value)
+    assert not connected()

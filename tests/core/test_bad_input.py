@@ -47,6 +47,8 @@ CASES: list[tuple[str, dict[str, Any], Callable[[Any], Any] | None, str]] = [
     ("headers value int", {"headers": {"x-a": 1}}, None, "headers"),
     ("headers name space", {"headers": {"x a": "b"}}, None, "headers"),
     ("headers value newline", {"headers": {"x-a": "b\r\nx-evil: 1"}}, None, "headers"),
+    ("headers value trailing LF", {"headers": {"x-a": "b\n"}}, None, "headers"),
+    ("headers name trailing LF", {"headers": {"x-a\n": "b"}}, None, "headers"),
     ("model int", {"model": 5}, None, "model"),
     ("user_agent int", {"user_agent": 5}, None, "user_agent"),
     ("extra_parameters unknown", {"extra_parameters": "keep"}, None, "extra_parameters"),
