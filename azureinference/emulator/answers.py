@@ -98,7 +98,45 @@ def _prompt_tokens(messages: Sequence[Any]) -> int:
     return total
 
 
+_NAME_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Words a tool's name or description shares with many requests: they alone call no tool.
+_GENERIC = frozenset(
+    re.findall(
+        r"\w+",
+        "get set fetch retrieve return returns tool tools function call run do make use given "
+        "current value values data info information input output result results thing things "
+        "some any all one two user text string number numbers",
+    )
+)
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _content_words(text: str) -> set[str]:
+    words = {_stem(w) for w in _NAME_PARTS.findall(text)}
+    return {w for w in words if len(w) > 1 and w not in _STOPWORDS and w not in _GENERIC}
+
+
+def _tool_score(tool: Mapping[str, Any], said: set[str]) -> int:
+    """How well the user's words match a tool: 2 per word of its name, 1 per description word."""
+    name_words = _content_words(str(tool.get("name", "")))
+    description_words = _content_words(str(tool.get("description") or "")) - name_words
+    return 2 * len(name_words & said) + len(description_words & said)
+
+
 def _chosen_tools(body: Mapping[str, Any], user_text: str) -> list[Mapping[str, Any]]:
+    """The tools the model calls: the forced one, else those the user's words point to.
+
+    With ``"auto"`` a tool is called when a word of its name is in the user's text
+    ("Weather in Paris?" calls ``get_weather``), or two words of its description are.
+    """
     tools = [
         t["function"]
         for t in body.get("tools") or []
@@ -110,13 +148,10 @@ def _chosen_tools(body: Mapping[str, Any], user_text: str) -> list[Mapping[str, 
     if isinstance(choice, Mapping):
         name = (choice.get("function") or {}).get("name")
         return [t for t in tools if t.get("name") == name][:1]
-    lowered = user_text.lower()
-    mentioned = [
-        t
-        for t in tools
-        if str(t.get("name", "")).lower() in lowered
-        or str(t.get("name", "")).lower().replace("_", " ") in lowered
-    ]
+    said = _content_words(user_text)
+    scored = [(score, i, t) for i, t in enumerate(tools) if (score := _tool_score(t, said)) >= 2]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    mentioned = [t for _, _, t in scored]
     if not mentioned and choice in ("required", "any"):
         mentioned = tools[:1]
     if body.get("parallel_tool_calls") is False:
@@ -207,7 +242,10 @@ def _text_answer(body: Mapping[str, Any], user_text: str, content: Any) -> str:
         schema = (response_format.get("json_schema") or {}).get("schema") or {}  # type: ignore[union-attr]
         return json.dumps(instance_of(schema, user_text))
     if kind == "json_object":
-        return json.dumps({"answer": f"You said: {user_text}"})
+        return json.dumps(json_answer(body.get("messages") or [], user_text))
+    schema = _schema_in_prompt(body.get("messages") or [])
+    if schema is not None:  # a prompt that gives a JSON schema to follow gets JSON
+        return json.dumps(instance_of(schema, _hint_text(user_text)))
     images = _images_of(content)
     if images:
         seen = "; ".join(images)
@@ -218,6 +256,127 @@ def _text_answer(body: Mapping[str, Any], user_text: str, content: Any) -> str:
         n = min(int(counted.group(1)), _MAX_COUNT)
         return " ".join(str(i) for i in range(1, n + 1))
     return f"You said: {user_text}" if user_text else "Hello! How can I help?"
+
+
+_KEYS_SENTENCE = re.compile(
+    r"[^.!?\n]*\b(?:keys?|fields?|propert(?:y|ies)|attributes?|entries)\b[^.!?\n]*",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"""["'`]([A-Za-z_][\w-]{0,63})["'`]""")
+_LISTED = re.compile(
+    r"\b(?:keys?|fields?|properties|attributes)\s*(?::|named|called)?\s+"
+    r"([A-Za-z_]\w*(?:\s*(?:,|and|or)\s*[A-Za-z_]\w*)*)",
+    re.IGNORECASE,
+)
+_SCHEMA_WORDS = re.compile(r"\bschema\b", re.IGNORECASE)
+_MAX_KEYS = 20
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """The JSON objects written in ``text``, in order (nested ones only inside their parent)."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    at = text.find("{")
+    while at != -1 and len(found) < 50:
+        try:
+            value, end = decoder.raw_decode(text, at)
+        except ValueError:
+            at = text.find("{", at + 1)
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+        at = text.find("{", end)
+    return found
+
+
+def _is_schema(obj: Mapping[str, Any]) -> bool:
+    return isinstance(obj.get("properties"), Mapping) and (
+        obj.get("type") in (None, "object") or "required" in obj
+    )
+
+
+def _message_texts(messages: Sequence[Any]) -> list[str]:
+    """The system and user texts of a conversation, latest first."""
+    return [
+        _text_of(m.get("content"))
+        for m in reversed(messages)
+        if isinstance(m, Mapping) and m.get("role") in ("system", "developer", "user")
+    ]
+
+
+def _schema_in_prompt(messages: Sequence[Any]) -> dict[str, Any] | None:
+    """The JSON schema a prompt asks to follow (the last one written), or None.
+
+    LangChain's and LlamaIndex's format instructions write an example schema, then the schema.
+    """
+    for text in _message_texts(messages):
+        if not _SCHEMA_WORDS.search(text):
+            continue
+        schemas = [o for o in _json_objects(text) if _is_schema(o)]
+        if schemas:
+            return schemas[-1]
+    return None
+
+
+def _hint_text(text: str) -> str:
+    """The user's words without the JSON and the format instructions around it."""
+    cut = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    lines = [
+        line
+        for line in cut.splitlines()
+        if "{" not in line and not re.search(r"json|schema|format", line, re.IGNORECASE)
+    ]
+    return " ".join(lines)
+
+
+def _named_keys(text: str) -> list[str]:
+    """Keys a prompt names: "with 'setup' and 'punchline' keys", "keys: name, age"."""
+    keys: list[str] = []
+    for sentence in _KEYS_SENTENCE.findall(text):
+        quoted = _QUOTED.findall(sentence)
+        if not quoted:
+            listed = _LISTED.search(sentence)
+            quoted = re.split(r"\s*(?:,|\band\b|\bor\b)\s*", listed.group(1)) if listed else []
+        keys.extend(k for k in quoted if k and k not in keys)
+    return keys[:_MAX_KEYS]
+
+
+def json_answer(messages: Sequence[Any], user_text: str) -> Any:
+    """What JSON mode answers.
+
+    An instance of the schema the prompt gives, else an object with the keys it names (or those
+    of an example object it shows), else ``{"answer": ...}``.
+    """
+    hint = _hint_text(user_text)
+    schema = _schema_in_prompt(messages)
+    if schema is not None:
+        return instance_of(schema, hint)
+    for text in _message_texts(messages):
+        keys = _named_keys(text)
+        if keys:
+            props = {k: {"type": "string"} for k in keys}
+            return instance_of({"type": "object", "properties": props}, hint)
+        if re.search(r"\bjson\b", text, re.IGNORECASE):
+            examples = [o for o in _json_objects(text) if o and not _is_schema(o)]
+            if examples:
+                return instance_of(_schema_of_example(examples[-1]), hint)
+    return {"answer": f"You said: {user_text}"}
+
+
+def _schema_of_example(example: Any) -> dict[str, Any]:
+    """A schema whose instances look like ``example`` (same keys, same kinds of values)."""
+    if isinstance(example, dict):
+        props = {k: _schema_of_example(v) for k, v in example.items()}
+        return {"type": "object", "properties": props}
+    if isinstance(example, list):
+        return {"type": "array", "items": _schema_of_example(example[0]) if example else {}}
+    if isinstance(example, bool):
+        return {"type": "boolean"}
+    if isinstance(example, int):
+        return {"type": "integer"}
+    if isinstance(example, float):
+        return {"type": "number"}
+    return {"type": "string"}
 
 
 _WORD = re.compile(r"[^\W_]+")

@@ -1,8 +1,16 @@
-"""The emulator's ASGI app (Starlette): routes, auth, validation, faults, answers, streaming.
+"""The emulator's ASGI app (Starlette): routes, auth, validation, faults, quotas, answers.
 
-Every route the core sends to is served, under every prefix an endpoint form uses: none
-(serverless), ``/models`` (Azure AI services), ``/openai/deployments/<name>`` (Azure OpenAI, with
-``api-version``), ``/openai/v1`` and ``/v1`` (OpenAI-style), ``/inference`` (GitHub Models).
+Every route the core sends to is served, under every prefix an endpoint form uses, each family
+with its own rules and error shapes (see `refusals`):
+
+- Model Inference: none (serverless), ``/models`` (Azure AI services), ``/inference`` (GitHub
+  Models), ``/serverless/<model>`` (a serverless endpoint of one model: its ``/info`` is that
+  model's);
+- OpenAI: ``/v1``;
+- Azure OpenAI: ``/openai/v1``, ``/openai/deployments/<name>`` (with ``api-version``).
+
+Routes: ``/chat/completions``, ``/completions`` (legacy), ``/embeddings``,
+``/images/embeddings``, ``/info``, ``GET /models`` and ``GET /models/<id>``.
 """
 
 from __future__ import annotations
@@ -11,11 +19,9 @@ import asyncio
 import json
 import re
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,174 +30,110 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from azureinference.requests import CHAT_FIELDS, EMBEDDINGS_FIELDS
-
+from . import refusals
 from .answers import ChatAnswer, chat_answer, count_tokens, embedding, encode_vector
-from .config import EmulatorConfig, Fault, ModelSpec, ScriptedReply, check_quota
-from .quota import DeploymentQuota, QuotaUsage, Refused, retry_headers
+from .config import Fault, ModelSpec
+from .quota import DeploymentQuota
+from .refusals import BadParam, Refusal, Style
+from .state import EmulatorState, RecordedRequest
+from .validation import (
+    apply_extra_parameters,
+    check_chat,
+    check_completions,
+    check_supported,
+    known_fields,
+)
+from .wire import (
+    chat_base,
+    chat_chunks,
+    chat_payload,
+    completion_id,
+    completions_chunks,
+    completions_payload,
+    model_object,
+    sse,
+    usage_chunk,
+    usage_of,
+)
 
 __all__ = ["EmulatorState", "RecordedRequest", "create_app"]
 
 _ROUTES = (
     ("/images/embeddings", "images"),
     ("/chat/completions", "chat"),
+    ("/completions", "completions"),
     ("/embeddings", "embeddings"),
     ("/info", "info"),
+    ("/models", "models"),
 )
-_PREFIXES = ("", "/models", "/openai/v1", "/v1", "/inference")
+_PREFIXES = {
+    "": Style.INFERENCE,
+    "/models": Style.INFERENCE,
+    "/inference": Style.INFERENCE,
+    "/v1": Style.OPENAI,
+    "/openai/v1": Style.AZURE_OPENAI,
+    "/openai": Style.AZURE_OPENAI,  # GET /openai/models?api-version=...
+}
 _DEPLOYMENT = re.compile(r"^/openai/deployments/([^/]+)$")
+_SERVERLESS = re.compile(r"^/serverless/([^/]+)$")
+_MODEL_ID = re.compile(r"^(.*)/models/([^/]+)$")
 _HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "ocp-apim-subscription-key"})
-_IMAGE_FIELDS = frozenset({*EMBEDDINGS_FIELDS})
-_KIND_OF_ROUTE = {"chat": "chat", "embeddings": "embeddings", "images": "image_embeddings"}
+_KIND_OF_ROUTE = {
+    "chat": "chat",
+    "completions": "chat",
+    "embeddings": "embeddings",
+    "images": "image_embeddings",
+}
+_OPERATION = {"chat": "chat completion", "completions": "completion", "embeddings": "embeddings"}
 
 
 @dataclass
-class RecordedRequest:
-    """A request the emulator received (credential headers left out)."""
+class _Target:
+    """Where a request goes: the route, its family, and the deployment the path names."""
 
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-
-
-@dataclass
-class EmulatorState:
-    """The mutable side of an emulator: its faults, scripted replies and request log."""
-
-    config: EmulatorConfig
-    key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    faults: list[Fault] = field(default_factory=list)
-    scripted: deque[ScriptedReply] = field(default_factory=deque)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    quotas: dict[str, tuple[tuple[int | None, int | None], DeploymentQuota]] = field(
-        default_factory=dict
-    )
-    quota_overrides: dict[str | None, tuple[int | None, int | None]] = field(default_factory=dict)
-
-    def now(self) -> float:
-        """Real time in seconds, from the configured clock."""
-        return (self.config.clock or time.monotonic)()
-
-    def limits_of(self, spec: ModelSpec) -> tuple[int | None, int | None]:
-        """(tokens, requests) per minute for ``spec``: an override, the model's, the config's."""
-        override = self.quota_overrides.get(spec.name) or self.quota_overrides.get(None)
-        if override is not None:
-            return override
-        return (
-            spec.tokens_per_minute or self.config.tokens_per_minute,
-            spec.requests_per_minute or self.config.requests_per_minute,
-        )
-
-    def quota_of(self, spec: ModelSpec) -> DeploymentQuota | None:
-        """The deployment's live quota (None when it has no limits); call with the lock held."""
-        limits = self.limits_of(spec)
-        if limits == (None, None):
-            return None
-        current = self.quotas.get(spec.name)
-        if current is None or current[0] != limits:
-            current = (limits, DeploymentQuota(*limits, self.now()))
-            self.quotas[spec.name] = current
-        return current[1]
-
-    def set_quota(
-        self,
-        tokens_per_minute: int | None,
-        requests_per_minute: int | None,
-        model: str | None = None,
-    ) -> None:
-        """Override the quotas of ``model`` (of every deployment when None) until ``reset``."""
-        check_quota("tokens_per_minute", tokens_per_minute)
-        check_quota("requests_per_minute", requests_per_minute)
-        with self.lock:
-            self.quota_overrides[model] = (tokens_per_minute, requests_per_minute)
-
-    def quota_usage(self, model: str) -> QuotaUsage:
-        """What ``model``'s quota admitted and refused since the last reset."""
-        with self.lock:
-            current = self.quotas.get(model)
-            usage = current[1].usage if current else QuotaUsage()
-            return QuotaUsage(usage.requests, usage.tokens, usage.refused)
-
-    def take_fault(self, route: str, model: str | None) -> Fault | None:
-        """Consume one use of the first fault matching this request."""
-        with self.lock:
-            for fault in self.faults:
-                if fault.matches(route, model):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
-
-    def peek_script(self) -> ScriptedReply | None:
-        """The next scripted reply, left in the queue."""
-        with self.lock:
-            return self.scripted[0] if self.scripted else None
-
-    def take_script(self) -> ScriptedReply | None:
-        """The next scripted reply, if any."""
-        with self.lock:
-            return self.scripted.popleft() if self.scripted else None
+    route: str
+    style: Style
+    deployment: str | None = None
+    needs_api_version: bool = False
+    model_id: str | None = None
 
 
-class _Refusal(Exception):
-    """An error answer: raised anywhere in a handler, turned into the response."""
-
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
+def _style_of(path: str) -> Style:
+    if path.startswith("/v1/"):
+        return Style.OPENAI
+    if path.startswith("/openai/"):
+        return Style.AZURE_OPENAI
+    return Style.INFERENCE
 
 
-def _flat_error(status: int, code: str, message: str, **extra: Any) -> _Refusal:
-    """The documented flat body: ``{"status", "code", "message", ...}``."""
-    return _Refusal(
-        status,
-        {"status": status, "code": code, "message": message, **extra},
-        {"x-ms-error-code": code},
-    )
-
-
-def _nested_error(status: int, code: str, message: str, **extra: Any) -> _Refusal:
-    """The Azure.Core body: ``{"error": {"code", "message", ...}}``."""
-    return _Refusal(
-        status, {"error": {"code": code, "message": message, **extra}}, {"x-ms-error-code": code}
-    )
-
-
-def _unsupported(param: str, value: Any) -> _Refusal:
-    return _flat_error(
-        422,
-        "parameter_not_supported",
-        "One of the parameters contain invalid values.",
-        detail={"loc": ["body", param], "input": value},
-    )
-
-
-def _invalid(param: str, message: str, value: Any = None) -> _Refusal:
-    return _flat_error(
-        422, "invalid_value", message, detail={"loc": ["body", param], "input": value}
-    )
-
-
-def _split_path(path: str) -> tuple[str, str | None]:
-    """(route, deployment) of a request path; 404 for a path the API does not have."""
+def _split_path(method: str, path: str) -> _Target:
+    """The target of a request path; 404 (in the family's shape) for a path the API lacks."""
+    path = path.rstrip("/") or "/"
     for suffix, route in _ROUTES:
-        if path.endswith(suffix):
-            prefix = path[: -len(suffix)].rstrip("/")
-            if prefix in _PREFIXES:
-                return route, None
-            match = _DEPLOYMENT.match(prefix)
-            if match:
-                return route, match.group(1)
-    raise _nested_error(404, "404", f"Resource not found: no route {path}")
+        if not path.endswith(suffix):
+            continue
+        prefix = path[: -len(suffix)].rstrip("/")
+        deployment = _DEPLOYMENT.match(prefix)
+        serverless = _SERVERLESS.match(prefix)
+        if prefix in _PREFIXES and (route == "models" or prefix != "/openai"):
+            target = _Target(route, _PREFIXES[prefix])
+        elif deployment:
+            target = _Target(route, Style.AZURE_OPENAI, deployment.group(1), True)
+        elif serverless:
+            target = _Target(route, Style.INFERENCE, serverless.group(1))
+        else:
+            continue
+        # The Model Inference API has no legacy /completions.
+        if route != "completions" or target.style.openai_rules:
+            return target
+        break
+    model_id = _MODEL_ID.match(path)
+    if method == "GET" and model_id and model_id.group(1) in _PREFIXES:
+        return _Target("models", _PREFIXES[model_id.group(1)], model_id=model_id.group(2))
+    raise refusals.no_route(_style_of(path), method, path)
 
 
-def _check_auth(state: EmulatorState, request: Request) -> None:
+def _check_auth(state: EmulatorState, request: Request, style: Style) -> None:
     if not state.config.require_auth:
         return
     bearer = request.headers.get("authorization", "")
@@ -199,180 +141,33 @@ def _check_auth(state: EmulatorState, request: Request) -> None:
         bearer[7:] if bearer.lower().startswith("bearer ") else None
     )
     if given is None or not secrets.compare_digest(given, state.key):
-        raise _Refusal(
-            401,
-            {
-                "error": "Unauthorized",
-                "message": "Access denied due to invalid subscription key or wrong API endpoint. "
-                "Make sure to provide a valid key for an active subscription.",
-                "status": 401,
-            },
-            {"x-ms-error-code": "Unauthorized", "www-authenticate": "Bearer"},
-        )
+        raise refusals.unauthorized(style)
 
 
-def _resolve_model(
-    state: EmulatorState, route: str, name: str | None, deployment: str | None
-) -> ModelSpec:
-    kind = _KIND_OF_ROUTE.get(route, "chat")
-    wanted = name if isinstance(name, str) and name else deployment
+def _resolve_model(state: EmulatorState, target: _Target, name: Any) -> ModelSpec:
+    kind = _KIND_OF_ROUTE.get(target.route, "chat")
+    name = name if isinstance(name, str) and name else None
+    wanted = name or target.deployment
     spec = state.config.model(wanted, kind)  # type: ignore[arg-type]
     if spec is None:
-        if wanted is None:
-            raise _nested_error(404, "NotFound", f"This endpoint serves no {kind} model.")
-        if deployment is not None and not name:
-            raise _nested_error(
-                404, "DeploymentNotFound", f"The API deployment {deployment} does not exist."
-            )
-        raise _nested_error(400, "unknown_model", f"Unknown model: {wanted}")
+        raise refusals.unknown_model(target.style, name, target.deployment, kind)
     if spec.kind != kind:
-        raise _Refusal(
-            404,
-            {
-                "error": "NotFound",
-                "message": f"The model {spec.name} ({spec.model_type}) does not support "
-                f"this route.",
-                "status": 404,
-            },
-            {"x-ms-error-code": "NotFound"},
-        )
+        operation = _OPERATION.get(target.route, target.route)
+        raise refusals.wrong_kind(target.style, spec.name, spec.model_type, operation)
     return spec
 
 
-def _apply_extra_parameters(body: dict[str, Any], known: frozenset[str], mode: str | None) -> None:
-    extras = sorted(set(body) - known)
-    if mode not in (None, "error", "drop", "pass-through"):
-        raise _nested_error(
-            400, "invalid_header", f"extra-parameters must be error, drop or pass-through: {mode}"
-        )
-    if not extras:
-        return
-    if mode in (None, "error"):
-        raise _flat_error(
-            422,
-            "extra_parameters_not_allowed",
-            f"Extra parameters {extras} are not allowed when extra-parameters is not set or set "
-            "to be 'error'. Set extra-parameters to 'pass-through' to pass to the model.",
-            detail={"loc": ["body", extras[0]], "input": body[extras[0]]},
-        )
-    if mode == "drop":
-        for name in extras:
-            del body[name]
-
-
-def _check_supported(spec: ModelSpec, body: Mapping[str, Any]) -> None:
-    for param in sorted(spec.unsupported):
-        name, _, value = param.partition(".")
-        if name not in body:
-            continue
-        given = body[name]
-        if not value:
-            raise _unsupported(name, given)
-        actual = given.get("type") if isinstance(given, Mapping) else given
-        if actual == value:
-            raise _unsupported(name, actual)
-
-
-def _check_chat(body: Mapping[str, Any]) -> None:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise _invalid("messages", "messages must be a non-empty list", messages)
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, Mapping) or msg.get("role") not in (
-            "system",
-            "developer",
-            "user",
-            "assistant",
-            "tool",
-        ):
-            raise _invalid(f"messages.{i}.role", "each message needs a known role", msg)
-        if msg["role"] == "tool" and not msg.get("tool_call_id"):
-            raise _invalid(f"messages.{i}.tool_call_id", "a tool message needs tool_call_id")
-    for name, low, high in (
-        ("temperature", 0, 2),
-        ("top_p", 0, 1),
-        ("presence_penalty", -2, 2),
-        ("frequency_penalty", -2, 2),
-    ):
-        value = body.get(name)
-        if value is not None and (
-            not isinstance(value, (int, float))
-            or isinstance(value, bool)
-            or not low <= value <= high
-        ):
-            raise _invalid(name, f"{name} must be a number between {low} and {high}", value)
-    for name in ("max_tokens", "max_completion_tokens", "seed"):
-        value = body.get(name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise _invalid(name, f"{name} must be an integer", value)
-    rf = body.get("response_format")
-    if rf is not None:
-        kind = rf.get("type") if isinstance(rf, Mapping) else None
-        if kind not in ("text", "json_object", "json_schema"):
-            raise _invalid("response_format", "unknown response_format type", rf)
-        if kind == "json_schema" and not isinstance(
-            (rf.get("json_schema") or {}).get("schema"), Mapping
-        ):
-            raise _invalid("response_format.json_schema", "json_schema needs a schema", rf)
-    choice = body.get("tool_choice")
-    if isinstance(choice, Mapping):
-        chosen = (choice.get("function") or {}).get("name")
-        names = {(t.get("function") or {}).get("name") for t in body.get("tools") or []}
-        if chosen not in names:
-            raise _invalid("tool_choice", f"tool_choice names an unknown tool: {chosen}", choice)
-    elif choice is not None and choice not in ("auto", "none", "required"):
-        raise _invalid("tool_choice", "tool_choice must be auto, none, required or a tool", choice)
-
-
-def _completion_id(prefix: str = "chatcmpl") -> str:
-    """A fresh id: every completion gets its own, as the services give."""
-    return f"{prefix}-{secrets.token_hex(12)}"
-
-
-def _usage(answer: ChatAnswer) -> dict[str, int]:
-    return {
-        "prompt_tokens": answer.prompt_tokens,
-        "completion_tokens": answer.completion_tokens,
-        "total_tokens": answer.prompt_tokens + answer.completion_tokens,
-    }
-
-
-def _wrap(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+def _wrap(state: EmulatorState, payload: Any) -> Any:
     if state.config.envelope:
         return {"code": 200, "msg": "Operation successful", "data": payload}
     return payload
 
 
-def _chunks(answer: ChatAnswer, base: dict[str, Any], usage_last: bool) -> list[dict[str, Any]]:
-    """The stream of an answer: role, reasoning, text word by word, tool calls in pieces."""
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return {**base, "object": "chat.completion.chunk", "choices": [choice]}
-
-    out = [chunk({"role": "assistant", "content": ""})]
-    for piece in re.findall(r"\s*\S+|\s+$", answer.reasoning_content or ""):
-        out.append(chunk({"reasoning_content": piece}))
-    for piece in re.findall(r"\s*\S+|\s+$", answer.content or ""):
-        out.append(chunk({"content": piece}))
-    for index, call in enumerate(answer.tool_calls):
-        fn = call["function"]
-        head = {
-            "index": index,
-            "id": call["id"],
-            "type": "function",
-            "function": {"name": fn["name"], "arguments": ""},
-        }
-        out.append(chunk({"tool_calls": [head]}))
-        args = fn["arguments"]
-        for start in range(0, len(args), 8):
-            piece = {"index": index, "function": {"arguments": args[start : start + 8]}}
-            out.append(chunk({"tool_calls": [piece]}))
-    final = chunk({}, answer.finish_reason)
-    if usage_last:
-        final["usage"] = _usage(answer)
-    out.append(final)
-    return out
+def _message_of(body: Mapping[str, Any]) -> str:
+    err = body.get("error")
+    if isinstance(err, Mapping):
+        return str(err.get("message"))
+    return str(body.get("message") or err)
 
 
 class _DroppedBody(Response):
@@ -394,11 +189,14 @@ def create_app(state: EmulatorState) -> Starlette:
     async def dispatch(request: Request) -> Response:
         try:
             response = await _handle(state, request)
-        except _Refusal as refusal:
+        except Refusal as refusal:
             body = refusal.body
             if state.config.envelope:
                 body = {"code": refusal.status, "msg": _message_of(body), "data": None}
             response = JSONResponse(body, refusal.status, headers=refusal.headers)
+        request_id = str(uuid.uuid4())
+        response.headers["x-request-id"] = request_id
+        response.headers["apim-request-id"] = request_id
         quota: DeploymentQuota | None = getattr(request.state, "quota", None)
         if quota is not None:
             with state.lock:
@@ -408,23 +206,16 @@ def create_app(state: EmulatorState) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", dispatch, methods=["GET", "POST"])])
 
 
-def _message_of(body: Mapping[str, Any]) -> str:
-    err = body.get("error")
-    if isinstance(err, Mapping):
-        return str(err.get("message"))
-    return str(body.get("message") or err)
-
-
-async def _handle(state: EmulatorState, request: Request) -> Response:
-    route, deployment = _split_path(request.url.path)
+async def _read_body(state: EmulatorState, request: Request) -> tuple[Any, str | None]:
+    """The JSON body (or None and why not), after logging the request."""
     raw = await request.body()
     try:
         body: Any = json.loads(raw) if raw else None
     except ValueError as exc:
         body = None
-        parse_error: str | None = f"The request body is not JSON: {exc}"
+        problem: str | None = f"We could not parse the JSON body of your request: {exc}"
     else:
-        parse_error = None
+        problem = None
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HIDDEN_HEADERS}
     with state.lock:
         state.requests.append(
@@ -432,70 +223,93 @@ async def _handle(state: EmulatorState, request: Request) -> Response:
                 request.method, request.url.path, dict(request.query_params), headers, body
             )
         )
-    _check_auth(state, request)
-    if deployment is not None and "api-version" not in request.query_params:
-        raise _nested_error(404, "404", "Resource not found (the api-version query is missing)")
-    if route == "info":
-        if request.method != "GET":
-            raise _nested_error(405, "MethodNotAllowed", "Use GET for /info")
-        name = request.query_params.get("model")
-        spec = state.config.model(name or deployment, "chat")
-        if spec is None:
-            raise _nested_error(404, "NotFound", f"Unknown model: {name or deployment}")
-        fault = state.take_fault(route, spec.name)
-        if fault is not None:
-            await _play(fault)
-        return JSONResponse(
-            _wrap(
-                state,
-                {
-                    "model_name": spec.name,
-                    "model_type": spec.model_type,
-                    "model_provider_name": spec.provider,
-                },
-            )
+    return body, problem
+
+
+async def _handle(state: EmulatorState, request: Request) -> Response:
+    target = _split_path(request.method, request.url.path)
+    style = target.style
+    body, problem = await _read_body(state, request)
+    _check_auth(state, request, style)
+    if target.needs_api_version and "api-version" not in request.query_params:
+        raise refusals.nested_error(
+            404, "404", "Resource not found (the api-version query is missing)"
         )
+    if target.route in ("info", "models"):
+        if request.method != "GET":
+            raise refusals.nested_error(405, "MethodNotAllowed", f"Use GET for {target.route}")
+        if target.route == "models":
+            return _models(state, target)
+        return await _info(state, request, target)
     if request.method != "POST":
-        raise _nested_error(405, "MethodNotAllowed", f"Use POST for {request.url.path}")
-    if parse_error is not None or not isinstance(body, dict):
-        raise _nested_error(400, "BadRequest", parse_error or "The request body must be an object")
-    spec = _resolve_model(state, route, body.get("model"), deployment)
+        raise refusals.nested_error(405, "MethodNotAllowed", f"Use POST for {request.url.path}")
+    if problem is not None or not isinstance(body, dict):
+        raise refusals.bad_body(style, problem or "The request body must be a JSON object.")
+    spec = _resolve_model(state, target, body.get("model"))
     with state.lock:
         # Every answer about a limited deployment carries its x-ratelimit-* headers.
         request.state.quota = state.quota_of(spec)
-    fault = state.take_fault(route, spec.name)
+    fault = state.take_fault(target.route, spec.name)
     if fault is not None:
-        refused = await _play(fault)
+        refused = await _play(fault, style)
         if refused is not None:
             return refused
     if state.config.latency:
         await asyncio.sleep(state.config.latency)
-    known = CHAT_FIELDS if route == "chat" else _IMAGE_FIELDS
-    _apply_extra_parameters(body, known, request.headers.get("extra-parameters"))
-    _check_supported(spec, body)
-    if route == "chat":
-        _check_chat(body)
-        scripted = state.peek_script()
-        answer = chat_answer(body, scripted)
-        _admit(state, request, spec, chat_cost(body, answer))
-        if scripted is not None:
-            state.take_script()
-        return _chat(
-            state, spec, body, answer, fault, openai_style=not _is_inference_route(request)
-        )
-    given = _embeddings_input(spec, body, route)
-    _admit(state, request, spec, given.tokens)
+    apply_extra_parameters(
+        body, known_fields(target.route, style), request.headers.get("extra-parameters"), style
+    )
+    try:
+        check_supported(spec, body)
+        if target.route == "chat":
+            check_chat(body)
+            return _chat(state, request, spec, body, fault, style)
+        if target.route == "completions":
+            check_completions(body)
+            return _completions(state, request, spec, body, style)
+        given = _embeddings_input(spec, body, target.route, style)
+    except BadParam as bad:
+        raise refusals.bad_param(style, bad) from None
+    _admit(state, request, spec, given.tokens, style)
     return _embeddings(state, spec, given)
 
 
-def chat_cost(body: Mapping[str, Any], answer: ChatAnswer) -> int:
-    """Tokens a chat request is charged: the prompt's, plus ``max_tokens`` or the answer's."""
-    limit = body.get("max_tokens") or body.get("max_completion_tokens")
-    completion = limit if isinstance(limit, int) else answer.completion_tokens
-    return answer.prompt_tokens + completion
+async def _info(state: EmulatorState, request: Request, target: _Target) -> Response:
+    """``/info``: the model named by ``?model=``, the path's deployment, else the first one."""
+    name = request.query_params.get("model") or target.deployment
+    spec = state.config.model(name, "chat") if name else _default_model(state)
+    if spec is None:
+        raise refusals.nested_error(404, "NotFound", f"Unknown model: {name}")
+    fault = state.take_fault("info", spec.name)
+    if fault is not None:
+        await _play(fault, target.style)
+    info = {
+        "model_name": spec.name,
+        "model_type": spec.model_type,
+        "model_provider_name": spec.provider,
+    }
+    return JSONResponse(_wrap(state, info))
 
 
-def _admit(state: EmulatorState, request: Request, spec: ModelSpec, tokens: int) -> None:
+def _default_model(state: EmulatorState) -> ModelSpec | None:
+    models = state.config.models
+    return state.config.model(None, "chat") or (models[0] if models else None)
+
+
+def _models(state: EmulatorState, target: _Target) -> Response:
+    """``GET /models`` (the served models, OpenAI's list) and ``GET /models/<id>``."""
+    if target.model_id is None:
+        data = [model_object(spec) for spec in state.config.models]
+        return JSONResponse(_wrap(state, {"object": "list", "data": data}))
+    spec = next((m for m in state.config.models if m.name == target.model_id), None)
+    if spec is None:
+        raise refusals.unknown_model(Style.OPENAI, target.model_id, None, "")
+    return JSONResponse(_wrap(state, model_object(spec)))
+
+
+def _admit(
+    state: EmulatorState, request: Request, spec: ModelSpec, tokens: int, style: Style
+) -> None:
     """Charge the request to the deployment's quota, or refuse it with 429."""
     quota: DeploymentQuota | None = request.state.quota
     if quota is None:
@@ -503,34 +317,18 @@ def _admit(state: EmulatorState, request: Request, spec: ModelSpec, tokens: int)
     with state.lock:
         refused = quota.admit(tokens, state.now(), state.config.time_scale)
     if refused is not None:
-        raise _quota_refusal(spec, refused)
+        raise refusals.quota_exceeded(style, spec.name, refused)
 
 
-def _quota_refusal(spec: ModelSpec, refused: Refused) -> _Refusal:
-    if refused.too_large:
-        message = (
-            f"Request too large for {spec.name}: {refused.requested} {refused.unit} requested, "
-            f"the limit is {refused.limit} {refused.unit} per minute."
-        )
-        return _nested_error(429, "429", message)
-    seconds = max(1, round(refused.wait + 0.4999))
-    message = (
-        f"Requests to the deployment {spec.name} have exceeded the {refused.unit} rate limit "
-        f"of {refused.limit} {refused.unit} per minute (requested {refused.requested}, "
-        f"remaining {refused.remaining}). Please retry after {seconds} second"
-        f"{'s' if seconds != 1 else ''}."
-    )
-    refusal = _nested_error(429, "429", message)
-    refusal.headers.update(retry_headers(refused.wait))
-    return refusal
+def chat_cost(body: Mapping[str, Any], answer: ChatAnswer) -> int:
+    """Tokens a chat request is charged: the prompt's, plus ``max_tokens`` or the answer's."""
+    n = body.get("n") or 1
+    limit = body.get("max_tokens") or body.get("max_completion_tokens")
+    completion = limit if isinstance(limit, int) else answer.completion_tokens
+    return answer.prompt_tokens + completion * n
 
 
-def _is_inference_route(request: Request) -> bool:
-    path = request.url.path
-    return not ("/openai/" in path or path.startswith("/v1/"))
-
-
-async def _play(fault: Fault) -> Response | None:
+async def _play(fault: Fault, style: Style) -> Response | None:
     """Play a fault: an error answer, a wait, or None to go on (a stream drop comes later)."""
     if fault.kind == "latency":
         await asyncio.sleep(fault.seconds)
@@ -538,95 +336,101 @@ async def _play(fault: Fault) -> Response | None:
     if fault.kind == "drop_stream":
         return None
     if fault.kind == "rate_limit":
-        wait = fault.retry_after or 1
-        raise _Refusal(
-            429,
-            {
-                "error": "Too Many Requests",
-                "message": "Rate limit is exceeded. Try again later.",
-                "status": 429,
-            },
-            {
-                "retry-after": str(max(1, round(wait))),
-                "retry-after-ms": str(int(wait * 1000)),
-                "x-ms-error-code": "TooManyRequests",
-            },
-        )
+        message = "Rate limit is exceeded. Try again later."
+        raise refusals.rate_limited(style, message, "requests", fault.retry_after or 1)
     if fault.kind == "content_filter":
-        raise _flat_error(
-            400, "content_filter", "The response was filtered", param="messages", type=None
-        )
+        raise refusals.content_filter(style)
     if fault.html:
         page = (
             f"<html><head><title>{fault.status} Bad Gateway</title></head>"
             f"<body><h1>{fault.status} Bad Gateway</h1></body></html>"
         )
         return Response(page, fault.status, media_type="text/html")
-    raise _nested_error(
-        fault.status,
-        "InternalServerError",
-        "The server had an error while processing your request.",
-    )
+    raise refusals.server_error(style, fault.status)
+
+
+def _with_functions_as_tools(body: dict[str, Any]) -> dict[str, Any]:
+    """A body using OpenAI's legacy ``functions`` / ``function_call``, as tools."""
+    tools = [{"type": "function", "function": f} for f in body["functions"]]
+    call = body.get("function_call")
+    if isinstance(call, Mapping):
+        choice: Any = {"type": "function", "function": {"name": call.get("name")}}
+    else:
+        choice = call if call in ("none", "auto") else "auto"
+    return {**body, "tools": tools, "tool_choice": choice}
 
 
 def _chat(
     state: EmulatorState,
+    request: Request,
     spec: ModelSpec,
     body: dict[str, Any],
-    answer: ChatAnswer,
     fault: Fault | None,
-    *,
-    openai_style: bool,
+    style: Style,
 ) -> Response:
-    base = {
-        "id": _completion_id(),
-        "created": int(time.time()),
-        "model": spec.name,
-        "system_fingerprint": "emulator",
-    }
+    legacy = bool(body.get("functions")) and not body.get("tools")
+    asked = _with_functions_as_tools(body) if legacy else body
+    scripted = state.peek_script()
+    answer = chat_answer(asked, scripted)
+    _admit(state, request, spec, chat_cost(body, answer), style)
+    if scripted is not None:
+        state.take_script()
+    base = chat_base(spec)
     dropped = fault is not None and fault.kind == "drop_stream"
     if not body.get("stream"):
-        payload = {
-            **base,
-            "object": "chat.completion",
-            "usage": _usage(answer),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": answer.message(),
-                    "logprobs": None,
-                    "finish_reason": answer.finish_reason,
-                }
-            ],
-        }
+        payload = chat_payload(answer, base, body, legacy)
         if dropped:
             return _DroppedBody(json.dumps(payload).encode())
         return JSONResponse(_wrap(state, payload))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    chunks = _chunks(answer, base, usage_last=not openai_style and not include_usage)
+    # Model Inference streams put the usage on the finish chunk; OpenAI only when asked.
+    usage_last = not style.openai_rules and not include_usage
+    chunks = chat_chunks(answer, base, body, usage_last=usage_last, legacy_functions=legacy)
     if include_usage:
-        chunks.append(
-            {**base, "object": "chat.completion.chunk", "choices": [], "usage": _usage(answer)}
-        )
+        n = body.get("n") or 1
+        chunks.append(usage_chunk(base, usage_of(answer, n), "chat.completion.chunk"))
     limit = fault.after_chunks if fault is not None and dropped else None
     return StreamingResponse(
-        _sse(chunks, state.config.envelope, limit), media_type="text/event-stream"
+        sse(chunks, state.config.envelope, limit), media_type="text/event-stream"
     )
 
 
-async def _sse(
-    chunks: list[dict[str, Any]], envelope: bool, limit: int | None
-) -> AsyncIterator[str]:
-    for sent, chunk in enumerate(chunks):
-        if limit is not None and sent >= limit:
-            raise ConnectionAbortedError("emulator fault: stream dropped")
-        if envelope:
-            yield f"event:messages\ndata:{json.dumps(chunk)}\n\n"
-        else:
-            yield f"data: {json.dumps(chunk)}\n\n"
-        await asyncio.sleep(0)
-    if not envelope:
-        yield "data: [DONE]\n\n"
+def _prompts(prompt: Any) -> list[str]:
+    """The legacy ``prompt``: a string, strings, tokens, or lists of tokens, as texts."""
+    if isinstance(prompt, str):
+        return [prompt]
+    if all(isinstance(p, int) for p in prompt):
+        return [_tokens_text(prompt)]
+    return [p if isinstance(p, str) else _tokens_text(p) for p in prompt]
+
+
+def _completions(
+    state: EmulatorState, request: Request, spec: ModelSpec, body: dict[str, Any], style: Style
+) -> Response:
+    """The legacy ``/completions``: each prompt answered as a one-message chat would be."""
+    answers = []
+    for text in _prompts(body["prompt"]):
+        asked = {**body, "messages": [{"role": "user", "content": text}]}
+        answer = chat_answer(asked)
+        if body.get("echo"):
+            answer.content = text + (answer.content or "")
+        answers.append(answer)
+    cost = sum(chat_cost(body, a) for a in answers)
+    _admit(state, request, spec, cost, style)
+    base = {"id": completion_id("cmpl"), "created": chat_base(spec)["created"], "model": spec.name}
+    payload = completions_payload(answers, base, body)
+    if not body.get("stream"):
+        return JSONResponse(_wrap(state, payload))
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    chunks = completions_chunks(payload, include_usage)
+    return StreamingResponse(
+        sse(chunks, state.config.envelope, None), media_type="text/event-stream"
+    )
+
+
+def _tokens_text(tokens: list[Any]) -> str:
+    """Token ids as words, so inputs that share tokens get near vectors."""
+    return " ".join(f"tok{t}" for t in tokens)
 
 
 @dataclass
@@ -640,37 +444,60 @@ class _EmbeddingsInput:
     input_type: str | None
 
 
-def _embeddings_input(spec: ModelSpec, body: Mapping[str, Any], route: str) -> _EmbeddingsInput:
-    raw_input = body.get("input")
+def _is_tokens(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(t, int) and not isinstance(t, bool) for t in value)
+    )
+
+
+def _embeddings_texts(raw_input: Any, route: str, style: Style) -> tuple[list[str], int]:
+    """The texts to embed and the tokens they count for.
+
+    The OpenAI-style routes also take token arrays (``[15339, 1917]`` or a list of them), as
+    ``langchain-openai`` sends by default; the Model Inference routes take strings only.
+    """
     if route == "images":
         if not isinstance(raw_input, list) or not all(
             isinstance(i, Mapping) and isinstance(i.get("image"), str) for i in raw_input
         ):
-            raise _invalid("input", "input must be a list of {image, text?} objects", raw_input)
+            raise BadParam("input", "input must be a list of {image, text?} objects", raw_input)
         texts = [f"{i['image']}\x00{i.get('text') or ''}" for i in raw_input]
-    else:
-        if isinstance(raw_input, str):
-            raw_input = [raw_input]
-        if (
-            not isinstance(raw_input, list)
-            or not raw_input
-            or not all(isinstance(t, str) for t in raw_input)
-        ):
-            raise _invalid(
-                "input", "input must be a string or a non-empty list of strings", raw_input
+        return texts, sum(max(1, count_tokens(t)) for t in texts)
+    items = [raw_input] if isinstance(raw_input, str) or _is_tokens(raw_input) else raw_input
+    if not isinstance(items, list) or not items:
+        items = None
+    texts, tokens = [], 0
+    for item in items or [None]:
+        if isinstance(item, str):
+            texts.append(item)
+            tokens += max(1, count_tokens(item))
+        elif style.openai_rules and _is_tokens(item):
+            texts.append(_tokens_text(item))
+            tokens += len(item)
+        else:
+            what = "strings or token arrays" if style.openai_rules else "strings"
+            raise BadParam(
+                "input", f"input must be a string or a non-empty list of {what}", raw_input
             )
-        texts = raw_input
+    return texts, tokens
+
+
+def _embeddings_input(
+    spec: ModelSpec, body: Mapping[str, Any], route: str, style: Style
+) -> _EmbeddingsInput:
+    texts, tokens = _embeddings_texts(body.get("input"), route, style)
     dimensions = body.get("dimensions", spec.dimensions)
     if (
         not isinstance(dimensions, int)
         or isinstance(dimensions, bool)
         or not 1 <= dimensions <= 8192
     ):
-        raise _invalid("dimensions", "dimensions must be an integer from 1 to 8192", dimensions)
+        raise BadParam("dimensions", "dimensions must be an integer from 1 to 8192", dimensions)
     fmt = body.get("encoding_format")
     if fmt not in (None, "float", "base64"):
-        raise _invalid("encoding_format", "encoding_format must be float or base64", fmt)
-    tokens = sum(max(1, count_tokens(t)) for t in texts)
+        raise BadParam("encoding_format", "encoding_format must be float or base64", fmt)
     return _EmbeddingsInput(texts, tokens, dimensions, fmt, body.get("input_type"))
 
 
@@ -687,7 +514,7 @@ def _embeddings(state: EmulatorState, spec: ModelSpec, given: _EmbeddingsInput) 
     ]
     payload = {
         "object": "list",
-        "id": _completion_id("embd"),
+        "id": completion_id("embd"),
         "model": spec.name,
         "data": data,
         "usage": {"prompt_tokens": given.tokens, "total_tokens": given.tokens},

@@ -222,19 +222,23 @@ def test_set_quota_lasts_until_reset(azure_inference_emulator: Emulator) -> None
     assert "x-ratelimit-limit-requests" not in embed(emu, "a", model="emulator-embed").headers
 
 
-def test_clients_wait_as_told_and_get_through() -> None:
-    # A real clock: one request per minute, a minute lasting a tenth of a second.
-    config = EmulatorConfig(requests_per_minute=1, time_scale=600)
-    with running_emulator(config) as emu, Client(emu.endpoint, emu.key, max_retries=3) as client:
-        for _ in range(2):
-            assert client.embed(["a"], model="emulator-embed").data
-        assert emu.quota_usage("emulator-embed").requests == 2
+def test_clients_are_told_how_long_to_wait(clock: FakeClock) -> None:
+    config = EmulatorConfig(requests_per_minute=1, time_scale=600, clock=clock)
     with running_emulator(config) as emu, Client(emu.endpoint, emu.key, max_retries=0) as client:
         client.embed(["a"], model="emulator-embed")
         with pytest.raises(RateLimitError) as caught:
             client.embed(["a"], model="emulator-embed")
-        assert caught.value.retry_after is not None
-        assert 0 < caught.value.retry_after <= 0.1
+        assert caught.value.retry_after == pytest.approx(0.1)  # a minute lasts 0.1 s
+        assert "requests rate limit of 1 requests per minute" in str(caught.value)
+
+
+def test_clients_that_wait_as_told_get_through() -> None:
+    # The real clock: one request per minute, a minute lasting a tenth of a second.
+    config = EmulatorConfig(requests_per_minute=1, time_scale=600)
+    with running_emulator(config) as emu, Client(emu.endpoint, emu.key, max_retries=5) as client:
+        for _ in range(3):
+            assert client.embed(["a"], model="emulator-embed").data
+        assert emu.quota_usage("emulator-embed").requests == 3
 
 
 def test_cli_sets_quotas() -> None:
