@@ -147,10 +147,12 @@ def _check_auth(state: EmulatorState, request: Request, style: Style) -> None:
 def _resolve_model(state: EmulatorState, target: _Target, name: Any) -> ModelSpec:
     kind = _KIND_OF_ROUTE.get(target.route, "chat")
     name = name if isinstance(name, str) and name else None
-    wanted = name or target.deployment
+    # A deployment (or serverless) path names the model; the body's model is not looked at.
+    wanted = target.deployment or name
     spec = state.config.model(wanted, kind)  # type: ignore[arg-type]
     if spec is None:
-        raise refusals.unknown_model(target.style, name, target.deployment, kind)
+        given = None if target.deployment else name
+        raise refusals.unknown_model(target.style, given, target.deployment, kind)
     if spec.kind != kind:
         operation = _OPERATION.get(target.route, target.route)
         raise refusals.wrong_kind(target.style, spec.name, spec.model_type, operation)

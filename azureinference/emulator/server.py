@@ -33,6 +33,7 @@ class Emulator:
     Attributes:
         url: ``http://<host>:<port>`` (no trailing slash).
         endpoint: ``url + "/models"``, the Azure AI services endpoint form.
+        openai_base_url: ``url + "/v1"``, for OpenAI clients (``base_url=``).
         key: The key it accepts, as ``Authorization: Bearer`` or ``api-key``.
         port: The port it listens on.
     """
@@ -44,6 +45,11 @@ class Emulator:
         display = f"[{host}]" if ":" in host else host
         self.url = f"http://{display}:{port}"
         self.endpoint = self.url + "/models"
+        self.openai_base_url = self.url + "/v1"
+
+    def serverless_endpoint(self, model: str) -> str:
+        """A serverless endpoint serving ``model`` alone: its ``/info`` describes that model."""
+        return f"{self.url}/serverless/{model}"
 
     def __repr__(self) -> str:
         return f"Emulator(url={self.url!r})"  # never the key
