@@ -274,6 +274,9 @@ _MAX_KEYS = 20
 
 def _json_objects(text: str) -> list[dict[str, Any]]:
     """The JSON objects written in ``text``, in order (nested ones only inside their parent)."""
+    if "{{" in text:
+        # A template's escaped braces left in the prompt, as LlamaIndex's LLM programs send it.
+        text = text.replace("{{", "{").replace("}}", "}")
     decoder = json.JSONDecoder()
     found: list[dict[str, Any]] = []
     at = text.find("{")
@@ -321,12 +324,15 @@ def _schema_in_prompt(messages: Sequence[Any]) -> dict[str, Any] | None:
 def _hint_text(text: str) -> str:
     """The user's words without the JSON and the format instructions around it."""
     cut = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
-    lines = [
-        line
-        for line in cut.splitlines()
-        if "{" not in line and not re.search(r"json|schema|format", line, re.IGNORECASE)
+    sentences = re.findall(r"[^.!?\n]+[.!?]?", cut)
+    kept = [
+        s.strip()
+        for s in sentences
+        if "{" not in s
+        and "}" not in s
+        and not re.search(r"json|schema|format|\bkeys?\b|\bfields?\b", s, re.IGNORECASE)
     ]
-    return " ".join(lines)
+    return " ".join(k for k in kept if k)
 
 
 def _named_keys(text: str) -> list[str]:
