@@ -12,9 +12,10 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .endpoints import Endpoint, EndpointKind
+from .redaction import redact_url
 
 if TYPE_CHECKING:
     from .types import ChatCompletion, CompletionUsage
@@ -52,26 +53,6 @@ _PROVIDER_HOSTS = {
 GENERIC_PROVIDER = "openai_compatible"
 """``gen_ai.provider.name`` of any other OpenAI-compatible endpoint (a custom value, as the
 conventions allow): ``server.address`` tells which one."""
-
-# Query parameters of a URL that carry a secret (SAS signatures, keys, tokens, function codes).
-_SECRET_QUERY = frozenset(
-    {
-        "sig",
-        "signature",
-        "key",
-        "api-key",
-        "api_key",
-        "apikey",
-        "code",
-        "token",
-        "access_token",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "x-goog-signature",
-        "x-goog-credential",
-    }
-)
 
 
 def provider_name(endpoint: Endpoint) -> str:
@@ -139,21 +120,6 @@ def embeddings_request_attributes(params: Mapping[str, Any], inputs: int) -> dic
     return attrs
 
 
-def _redact_url(url: str) -> str:
-    """An image URL with the values of secret query parameters masked (SAS ``sig``, keys...)."""
-    if not url.startswith(("http://", "https://")) or "?" not in url:
-        return url
-    parts = urlsplit(url)
-    query = [
-        (k, "REDACTED" if k.lower() in _SECRET_QUERY else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), ""))
-
-
 def _part(part: Any) -> dict[str, Any]:
     """One wire content part in the conventions' message-part shape."""
     if not isinstance(part, Mapping):
@@ -167,7 +133,7 @@ def _part(part: Any) -> dict[str, Any]:
         if url.startswith("data:") and ";base64," in url:
             mime, data = url[5:].split(";base64,", 1)
             return {"type": "blob", "modality": "image", "mime_type": mime, "content": data}
-        return {"type": "uri", "modality": "image", "uri": _redact_url(url)}
+        return {"type": "uri", "modality": "image", "uri": redact_url(url)}
     if kind == "input_audio":
         audio = part.get("input_audio")
         audio = audio if isinstance(audio, Mapping) else {}

@@ -49,6 +49,7 @@ from .requests import (
 from .responses import parse_chat_completion, parse_embeddings, parse_model_info
 from .retry import RetryPolicy
 from .streaming import AsyncChatStream, ChatStream
+from .telemetry import note_retry, start_chat, start_embeddings
 from .types import (
     ChatCompletion,
     CompletionUsage,
@@ -549,6 +550,7 @@ class Client(_BaseClient):
                         _log_answer(response, attempt)
                     return response
                 response.close()
+            note_retry()
             time.sleep(delay)
             attempt += 1
 
@@ -574,13 +576,14 @@ class Client(_BaseClient):
             APIConnectionError: The service could not be reached.
             MalformedResponseError: The answer is not the API's JSON.
         """
-        while True:
-            req = self._chat_request(messages, False, None, params)
-            try:
-                return parse_chat_completion(*self._request(req))
-            except APIStatusError as err:
-                if not self._learn_chat(err, params):
-                    raise
+        with start_chat(self.endpoint, self.model, messages, params) as op:
+            while True:
+                req = self._chat_request(messages, False, None, params)
+                try:
+                    return op.chat_result(parse_chat_completion(*self._request(req)))
+                except APIStatusError as err:
+                    if not self._learn_chat(err, params):
+                        raise
 
     def stream(
         self,
@@ -600,20 +603,21 @@ class Client(_BaseClient):
         Raises:
             As `complete`; iterating raises `IncompleteStreamError` for a stream cut short.
         """
-        while True:
-            req = self._chat_request(messages, True, stream_usage, params)
-            response = self._send(req)
-            if response.status_code < 300 and "json" not in response.headers.get(
-                "content-type", ""
-            ):
-                return ChatStream(response)
-            content = response.read()
-            response.close()
-            try:
-                _check_stream_status(response, content)
-            except APIStatusError as err:
-                if not self._learn_chat(err, params):
-                    raise
+        with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
+            while True:
+                req = self._chat_request(messages, True, stream_usage, params)
+                response = self._send(req)
+                if response.status_code < 300 and "json" not in response.headers.get(
+                    "content-type", ""
+                ):
+                    return ChatStream(response, telemetry=op)
+                content = response.read()
+                response.close()
+                try:
+                    _check_stream_status(response, content)
+                except APIStatusError as err:
+                    if not self._learn_chat(err, params):
+                        raise
 
     def embed(
         self,
@@ -653,16 +657,18 @@ class Client(_BaseClient):
         self, input: Sequence[Any], batch_size: int | None, images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
         results = []
-        for batch in self._batches(input, batch_size):
-            while True:
-                req = self._embeddings_request(batch, images, params)
-                try:
-                    results.append(parse_embeddings(*self._request(req)))
-                    break
-                except APIStatusError as err:
-                    if not self._learn_embeddings(err, params):
-                        raise
-        return _merge_embeddings(results, params.get("model") or self.model)
+        with start_embeddings(self.endpoint, self.model, input, params) as op:
+            for batch in self._batches(input, batch_size):
+                while True:
+                    req = self._embeddings_request(batch, images, params)
+                    try:
+                        results.append(parse_embeddings(*self._request(req)))
+                        break
+                    except APIStatusError as err:
+                        if not self._learn_embeddings(err, params):
+                            raise
+            merged = _merge_embeddings(results, params.get("model") or self.model)
+            return op.embeddings_result(merged)
 
     def get_model_info(self, model: str | None = None) -> ModelInfo | None:
         """Return what ``/info`` says (fetched once, cached); None where there is no ``/info``.
@@ -735,6 +741,7 @@ class AsyncClient(_BaseClient):
                         _log_answer(response, attempt)
                     return response
                 await response.aclose()
+            note_retry()
             await asyncio.sleep(delay)
             attempt += 1
 
@@ -748,13 +755,14 @@ class AsyncClient(_BaseClient):
         **params: Any,
     ) -> ChatCompletion:
         """Get a chat completion (see `Client.complete`)."""
-        while True:
-            req = self._chat_request(messages, False, None, params)
-            try:
-                return parse_chat_completion(*await self._request(req))
-            except APIStatusError as err:
-                if not self._learn_chat(err, params):
-                    raise
+        with start_chat(self.endpoint, self.model, messages, params) as op:
+            while True:
+                req = self._chat_request(messages, False, None, params)
+                try:
+                    return op.chat_result(parse_chat_completion(*await self._request(req)))
+                except APIStatusError as err:
+                    if not self._learn_chat(err, params):
+                        raise
 
     async def stream(
         self,
@@ -764,20 +772,21 @@ class AsyncClient(_BaseClient):
         **params: Any,
     ) -> AsyncChatStream:
         """Start a streamed chat completion (see `Client.stream`)."""
-        while True:
-            req = self._chat_request(messages, True, stream_usage, params)
-            response = await self._send(req)
-            if response.status_code < 300 and "json" not in response.headers.get(
-                "content-type", ""
-            ):
-                return AsyncChatStream(response)
-            content = await response.aread()
-            await response.aclose()
-            try:
-                _check_stream_status(response, content)
-            except APIStatusError as err:
-                if not self._learn_chat(err, params):
-                    raise
+        with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
+            while True:
+                req = self._chat_request(messages, True, stream_usage, params)
+                response = await self._send(req)
+                if response.status_code < 300 and "json" not in response.headers.get(
+                    "content-type", ""
+                ):
+                    return AsyncChatStream(response, telemetry=op)
+                content = await response.aread()
+                await response.aclose()
+                try:
+                    _check_stream_status(response, content)
+                except APIStatusError as err:
+                    if not self._learn_chat(err, params):
+                        raise
 
     async def embed(
         self,
@@ -805,16 +814,18 @@ class AsyncClient(_BaseClient):
         batches = self._batches(input, batch_size)
         if not batches:
             return _merge_embeddings([], params.get("model") or self.model)
-        # The first batch goes alone, so what it teaches (base64, input_type) serves the rest.
-        first = await self._embed_batch(batches[0], images, params)
-        gate = asyncio.Semaphore(4)
+        with start_embeddings(self.endpoint, self.model, input, params) as op:
+            # The first batch goes alone, so what it teaches (base64, input_type) serves the rest.
+            first = await self._embed_batch(batches[0], images, params)
+            gate = asyncio.Semaphore(4)
 
-        async def one(batch: Sequence[Any]) -> EmbeddingsResult:
-            async with gate:
-                return await self._embed_batch(batch, images, params)
+            async def one(batch: Sequence[Any]) -> EmbeddingsResult:
+                async with gate:
+                    return await self._embed_batch(batch, images, params)
 
-        rest = await asyncio.gather(*(one(b) for b in batches[1:]))
-        return _merge_embeddings([first, *rest], params.get("model") or self.model)
+            rest = await asyncio.gather(*(one(b) for b in batches[1:]))
+            merged = _merge_embeddings([first, *rest], params.get("model") or self.model)
+            return op.embeddings_result(merged)
 
     async def _embed_batch(
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]

@@ -27,6 +27,7 @@ from .errors import (
 )
 from .responses import parse_chat_chunk, parse_chat_completion, parse_stream_error
 from .sse import ServerSentEvent, SSEDecoder
+from .telemetry import NO_OPERATION
 from .types import (
     ChatChoice,
     ChatCompletion,
@@ -250,12 +251,21 @@ def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
 
 class _StreamBase:
     def __init__(
-        self, response: httpx2.Response, on_close: Callable[[], None] | None = None
+        self,
+        response: httpx2.Response,
+        on_close: Callable[[], None] | None = None,
+        *,
+        telemetry: Any = NO_OPERATION,
     ) -> None:
         self.response = response
         self.state = ChatStreamState()
         self._decoder = SSEDecoder()
         self._on_close = on_close
+        # The call's span ends with the stream: at its end, on an error, on close, or when the
+        # stream is garbage collected unread.
+        self._telemetry = telemetry
+        if telemetry.active:
+            telemetry.watch_stream(self, self.state)
 
     @property
     def request_id(self) -> str | None:
@@ -279,6 +289,8 @@ class _StreamBase:
             parsed = handle(event)
             if parsed is not None:
                 out.append(parsed)
+        if out:
+            self._telemetry.first_chunk()
         return out
 
     def _flush(self) -> list[ChatCompletionChunk]:
@@ -320,6 +332,7 @@ class ChatStream(_StreamBase):
             self.state.check_complete(self._decoder.stray, self.response.headers)
         except APIError as err:
             self._tag(err)
+            self._telemetry.end_stream(self.state, err)
             raise
         finally:
             self.close()
@@ -327,6 +340,7 @@ class ChatStream(_StreamBase):
     def close(self) -> None:
         """Close the connection."""
         self.response.close()
+        self._telemetry.end_stream(self.state)
         if self._on_close is not None:
             self._on_close()
             self._on_close = None
@@ -354,6 +368,7 @@ class AsyncChatStream(_StreamBase):
             self.state.check_complete(self._decoder.stray, self.response.headers)
         except APIError as err:
             self._tag(err)
+            self._telemetry.end_stream(self.state, err)
             raise
         finally:
             await self.aclose()
@@ -361,6 +376,7 @@ class AsyncChatStream(_StreamBase):
     async def aclose(self) -> None:
         """Close the connection."""
         await self.response.aclose()
+        self._telemetry.end_stream(self.state)
         if self._on_close is not None:
             self._on_close()
             self._on_close = None

@@ -106,6 +106,11 @@ class OTelRecording:
         """The finished spans, oldest first."""
         return list(self.exporter.get_finished_spans())
 
+    def children(self, parent: Any) -> list[Any]:
+        """The finished spans whose parent is ``parent`` (a live span), oldest first."""
+        span_id = parent.get_span_context().span_id
+        return [s for s in self.spans() if s.parent is not None and s.parent.span_id == span_id]
+
     def points(self, name: str) -> list[Any]:
         """The histogram points of metric ``name`` (attributes, count, sum)."""
         data = self.reader.get_metrics_data()

@@ -49,6 +49,16 @@ EXPECTED = {
         "usage: {'prompt_tokens': 7, 'completion_tokens': 8, 'total_tokens': 15}",
         "You said: Count from one to five in words.",
     ],
+    "tracing.py": [
+        '"name": "chat emulator-chat"',
+        '"kind": "SpanKind.CLIENT"',
+        '"gen_ai.provider.name": "azure.ai.inference"',
+        '"gen_ai.input.messages": "[{\\"role\\": \\"user\\"',
+        '"name": "embeddings emulator-embed"',
+        '"name": "answer a question"',
+        "gen_ai.client.operation.time_to_first_chunk chat  count=1",
+        "gen_ai.client.token.usage embeddings input count=1",
+    ],
     "llamaindex_structured_output.py": [
         "name='Grace Hopper' age=85",
         "   name='Alan Turing' age=None",  # a partial object, while the JSON streams
