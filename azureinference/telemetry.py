@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import logging
 import os
 import sys
 import time
@@ -56,6 +57,8 @@ __all__ = [
     "start_chat",
     "start_embeddings",
 ]
+
+log = logging.getLogger("azureinference")
 
 CAPTURE_CONTENT_ENV = (
     "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
@@ -276,7 +279,7 @@ class _NoOperation:
         """Do nothing."""
 
 
-NO_OPERATION = _NoOperation()
+NO_OPERATION: _NoOperation = _NoOperation()
 """The shared operation of calls that nothing records."""
 
 
@@ -410,7 +413,10 @@ class Operation(_NoOperation):
             if reasons:
                 attrs["gen_ai.response.finish_reasons"] = reasons
             if self._content:
-                attrs["gen_ai.output.messages"] = to_json(output_messages(completion))
+                try:
+                    attrs["gen_ai.output.messages"] = to_json(output_messages(completion))
+                except Exception:  # an answer of a shape we do not know: recorded without it
+                    log.debug("Could not record the messages of a chat answer", exc_info=True)
             self._span.set_attributes(attrs)
         return completion
 
@@ -523,10 +529,14 @@ def start_chat(
     attrs["gen_ai.request.stream"] = stream
     op = Operation(instruments, "chat", endpoint, model, attrs, stream=stream)
     if op.capture_content:
-        content = {"gen_ai.input.messages": to_json(input_messages(messages))}
-        if params.get("tools"):
-            content["gen_ai.tool.definitions"] = to_json(tool_definitions(params["tools"]))
-        op.span.set_attributes(content)
+        try:
+            content = {"gen_ai.input.messages": to_json(input_messages(messages))}
+            if params.get("tools"):
+                content["gen_ai.tool.definitions"] = to_json(tool_definitions(params["tools"]))
+        except Exception:  # messages of a shape we do not know: the call goes on, untraced
+            log.debug("Could not record the messages of a chat call", exc_info=True)
+        else:
+            op.span.set_attributes(content)
     return op
 
 

@@ -190,3 +190,13 @@ def test_a_stream_operation_ends_once_with_its_stream(otel: Any) -> None:
     (span,) = otel.spans()
     assert "error.type" not in span.attributes
     assert span.attributes["gen_ai.response.time_to_first_chunk"] >= 0
+
+
+def test_messages_of_an_unknown_shape_never_break_the_call(otel: Any) -> None:
+    telemetry.configure(tracer_provider=otel.tracer_provider, capture_content=True)
+    odd = [{"role": "assistant", "tool_calls": 5}]
+    with telemetry.start_chat(parse_endpoint(AI_SERVICES), "m", odd, {}) as op:
+        pass
+    (span,) = otel.spans()
+    assert "gen_ai.input.messages" not in span.attributes
+    assert op.span is span or op.span is not None
