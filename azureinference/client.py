@@ -306,6 +306,8 @@ class _BaseClient:
         if params.get("model") is None and self.model is not None:
             params["model"] = self.model
         params.setdefault("extra_parameters", self.extra_parameters)
+        if params.get("stream") and not stream:
+            raise ConfigurationError("stream=True is not a parameter of complete(): use stream().")
         if stream:
             params["stream"] = True
             if params.get("stream_options") is None and self._wants_stream_options(stream_usage):

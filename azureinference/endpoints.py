@@ -245,10 +245,15 @@ def parse_endpoint(
     Raises:
         ConfigurationError: The URL is empty, has no scheme/host, or is not http(s).
     """
-    if not isinstance(url, str) or not url.strip():
+    if url is not None and not isinstance(url, str):
+        raise ConfigurationError(f"endpoint must be a URL (str), not {type(url).__name__}.")
+    if not url or not url.strip():
         raise ConfigurationError(
             "No endpoint given: pass endpoint=... or set AZURE_INFERENCE_ENDPOINT."
         )
+    for name, value in (("api_version", api_version), ("token_scope", token_scope)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}.")
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018  # a bad port raises here, not at the first request

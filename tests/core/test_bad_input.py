@@ -54,7 +54,14 @@ CASES: list[tuple[str, dict[str, Any], Callable[[Any], Any] | None, str]] = [
     ("extra_parameters unknown", {"extra_parameters": "keep"}, None, "extra_parameters"),
     ("retry_policy int", {"retry_policy": 3}, None, "retry_policy"),
     ("httpx_kwargs list", {"httpx_kwargs": [1]}, None, "httpx_kwargs"),
+    ("endpoint int", {"endpoint": 5}, None, "endpoint must be"),
+    ("api_version int", {"api_version": 2024}, None, "api_version"),
+    ("credential_scopes empty", {"credential_scopes": [""]}, None, "credential_scopes"),
+    ("credential int", {"credential": 5}, None, "credential"),
+    ("credential bytes", {"credential": b"key"}, None, "credential"),
     # chat calls
+    ("complete stream=True", {}, lambda c: c.complete(HI, stream=True), "stream"),
+    ("messages generator", {}, lambda c: c.complete(m for m in HI), "messages"),
     ("messages str", {}, lambda c: c.complete("hello"), "messages"),
     ("messages dict", {}, lambda c: c.complete({"role": "user", "content": "x"}), "messages"),
     ("messages bytes", {}, lambda c: c.complete(b"hello"), "messages"),
@@ -165,8 +172,12 @@ CASES: list[tuple[str, dict[str, Any], Callable[[Any], Any] | None, str]] = [
 def test_bad_input_is_a_clear_error_before_any_io(
     local_server: LocalServer, options: dict[str, Any], call: Any, names: str
 ) -> None:
+    options = dict(options)
+    endpoint = options.pop("endpoint", local_server.url)
+    credential = options.pop("credential", KEY)
+
     def run() -> None:
-        with Client(local_server.url, KEY, **options) as client:
+        with Client(endpoint, credential, **options) as client:
             if call is not None:
                 result = call(client)
                 if result is not None and hasattr(result, "__iter__"):
