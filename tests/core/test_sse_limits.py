@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from azureinference import Client, IncompleteStreamError
+from azureinference import AsyncClient, Client, IncompleteStreamError
 from azureinference.sse import ServerSentEvent, SSEDecoder, iter_events
 
 from .core_server import LocalServer, send_sse
@@ -109,3 +109,18 @@ def test_a_stream_ending_after_its_finish_reason_without_a_blank_line_is_complet
         chunks = list(client.stream([{"role": "user", "content": "hi"}]))
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert json.loads(body.split(b"data: ")[-1])["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_an_async_stream_closed_cleanly_mid_event_is_incomplete(
+    local_server: LocalServer,
+) -> None:
+    body = _stream_body()
+    cuts = _cut_points(body)[1::11]
+    client = AsyncClient(local_server.url, "k")
+    for cut in cuts:
+        local_server.then(send_sse([body[:cut]]))
+        stream = await client.stream([{"role": "user", "content": "hi"}])
+        with pytest.raises(IncompleteStreamError):
+            async for _ in stream:
+                pass
+    await client.aclose()
