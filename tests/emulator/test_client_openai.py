@@ -290,3 +290,22 @@ def test_quota_429_is_the_sdks_rate_limit_error_with_retry_after_ms(emu: Emulato
     assert int(caught.value.response.headers["retry-after-ms"]) > 0
     assert caught.value.response.headers["x-ratelimit-remaining-requests"] == "0"
     emu.reset()
+
+
+async def test_async_client_creates_and_streams(emu: Emulator) -> None:
+    emu.reset()
+    async with openai.AsyncOpenAI(
+        base_url=emu.openai_base_url, api_key=emu.key, max_retries=0
+    ) as c:
+        answer = await c.chat.completions.create(model=CHAT, messages=HI)
+        assert answer.choices[0].message.content == "You said: Hi"
+        stream = await c.chat.completions.create(
+            model=CHAT, messages=HI, stream=True, stream_options={"include_usage": True}
+        )
+        chunks = [chunk async for chunk in stream]
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+            "You said: Hi"
+        )
+        assert chunks[-1].usage.total_tokens > 0
+        vectors = await c.embeddings.create(model=EMBED, input=["a", "b"], dimensions=8)
+        assert [len(d.embedding) for d in vectors.data] == [8, 8]
