@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx2
 
 from .endpoints import Endpoint
-from .errors import ConfigurationError
+from .errors import APIStatusError, ConfigurationError, error_from_response
 from .redaction import check_header, mark_credential_header
 
 __all__ = [
@@ -260,7 +260,9 @@ class AzureAuth(httpx2.Auth):
             request.headers["Authorization"] = "Bearer " + self._sync_token()
         else:
             self._apply_key(request)
-        yield request
+        response = yield request
+        if self._credential is None and response.status_code == 401:
+            raise _no_credential_error(response, response.read())
 
     async def async_auth_flow(
         self, request: httpx2.Request
@@ -276,7 +278,27 @@ class AzureAuth(httpx2.Auth):
             request.headers["Authorization"] = "Bearer " + token
         else:
             self._apply_key(request)
-        yield request
+        response = yield request
+        if self._credential is None and response.status_code == 401:
+            raise _no_credential_error(response, await response.aread())
+
+
+def _no_credential_error(response: httpx2.Response, content: bytes) -> APIStatusError:
+    """The 401 of a loopback server that wants a key when none was given, saying so.
+
+    A loopback endpoint may go without a credential (local servers often need none), so a
+    missing one is only known to be a problem when the server refuses the request.
+    """
+    err = error_from_response(response.status_code, response.headers, content)
+    err.message += f" ({_NO_CREDENTIAL}: the server at {response.request.url.host} wants one)"
+    err.args = (err.message,)
+    return err
+
+
+_NO_CREDENTIAL = (
+    "No credential given: pass credential=<key or token credential> or set "
+    "AZURE_INFERENCE_CREDENTIAL"
+)
 
 
 def _check_key(key: Any) -> None:
@@ -310,10 +332,7 @@ def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = No
             cred = HeaderCredential.parse(cred) or StaticKeyCredential(cred.strip())
     if cred is None:
         if not endpoint.is_loopback:
-            raise ConfigurationError(
-                "No credential given: pass credential=<key or token credential> or set "
-                "AZURE_INFERENCE_CREDENTIAL."
-            )
+            raise ConfigurationError(f"{_NO_CREDENTIAL}.")
     elif not (
         isinstance(cred, (StaticKeyCredential, HeaderCredential))
         or callable(getattr(cred, "get_token", None))
