@@ -13,7 +13,12 @@ from operator import itemgetter
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
@@ -21,6 +26,7 @@ from langchain_core.tools import BaseTool
 from pydantic import Field, field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
+from azureinference.endpoints import parse_endpoint
 from azureinference.errors import fallback_refused
 from azureinference.redaction import redact_options
 from azureinference.requests import CHAT_FIELDS, check_chat_params, split_model_kwargs
@@ -37,6 +43,7 @@ from ._convert import (
     to_wire_tool_choice,
 )
 from ._errors import map_errors
+from ._profiles import langchain_profile
 from ._structured import StructuredOutputParser, is_pydantic_class, to_response_format
 
 __all__ = ["AzureAIChatCompletionsModel"]
@@ -165,6 +172,14 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     @property
     def _llm_type(self) -> str:
         return "AzureAIChatCompletionsModel"
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The model's profile (`azureinference.profiles`), from its name or the deployment.
+
+        Used when no ``profile=`` is given; None for a model not known there.
+        """
+        deployment = parse_endpoint(self.endpoint).deployment if self.endpoint else None
+        return langchain_profile(self.model_name, deployment)
 
     @classmethod
     def is_lc_serializable(cls) -> bool:

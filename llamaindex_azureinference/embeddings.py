@@ -15,7 +15,7 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
 from llama_index.core.schema import ImageType
 
-from azureinference import AsyncClient, Client
+from azureinference import AsyncClient, Client, ModelInfo
 from azureinference.requests import EMBEDDINGS_FIELDS, split_model_kwargs
 
 from ._connection import (
@@ -84,6 +84,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
     _credential: Any = PrivateAttr(default=None)
     _client: Client = PrivateAttr()
     _aclient: AsyncClient = PrivateAttr()
+    _model_given: bool = PrivateAttr(default=False)
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
             **kwargs,
         )
         self._credential = resolve_credential(credential)
+        self._model_given = bool(model_name)
         self._client, self._aclient = make_clients(
             endpoint,
             self._credential,
@@ -129,7 +131,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
 
     def _params(self, input_type: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"batch_size": self.embed_batch_size}
-        if self.model_name and self.model_name != "unknown":
+        if self._model_given:
             params["model"] = self.model_name
         if self.dimensions is not None:
             params["dimensions"] = self.dimensions
@@ -140,11 +142,33 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
             params["model_extras"] = extras
         return params
 
+    def get_model_info(self) -> ModelInfo | None:
+        """The endpoint's ``/info`` (fetched once; None where the endpoint has none).
+
+        Where no ``model_name`` was given, ``model_name`` becomes the one ``/info`` names.
+        """
+        info = self._client.get_model_info(self.model_name if self._model_given else None)
+        if info is not None:
+            self._note_model(info.model_name)
+        return info
+
+    def _note_model(self, model: str | None) -> None:
+        """Name the model as the service does when the user did not (no ``/info`` call needed).
+
+        Only ``model_name`` changes: requests go on without a ``model``, as before.
+        """
+        if model and self.model_name == "unknown" and not self._model_given:
+            self.model_name = model
+
     def _embed(self, texts: list[str], input_type: str) -> list[Embedding]:
-        return self._client.embed(texts, **self._params(input_type)).vectors
+        result = self._client.embed(texts, **self._params(input_type))
+        self._note_model(result.model)
+        return result.vectors
 
     async def _aembed(self, texts: list[str], input_type: str) -> list[Embedding]:
-        return (await self._aclient.embed(texts, **self._params(input_type))).vectors
+        result = await self._aclient.embed(texts, **self._params(input_type))
+        self._note_model(result.model)
+        return result.vectors
 
     def _get_query_embedding(self, query: str) -> Embedding:
         return self._embed([query], "query")[0]

@@ -43,6 +43,7 @@ from pydantic import BaseModel
 
 from azureinference import APIStatusError, AsyncClient, Client, ModelInfo
 from azureinference.errors import fallback_refused
+from azureinference.profiles import find_profile
 from azureinference.requests import CHAT_FIELDS, split_model_kwargs
 
 from ._connection import (
@@ -127,9 +128,17 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         description="Parameters the model knows but the API does not, sent with "
         "extra-parameters: pass-through.",
     )
-    context_window: int = Field(default=DEFAULT_CONTEXT_WINDOW, gt=0)
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="The model's context window; default: the model's profile "
+        "(azureinference.profiles), else LlamaIndex's default (3,900).",
+    )
     num_output: int | None = Field(
-        default=None, gt=0, description="Tokens reserved for the answer (default: max_tokens)."
+        default=None,
+        gt=0,
+        description="Tokens reserved for the answer; default: max_tokens, else the model's "
+        "output limit (at most a quarter of its window), else LlamaIndex's default (256).",
     )
     timeout: float | None = Field(default=120.0, description="Seconds per request.")
     max_retries: int = Field(default=2, ge=0)
@@ -144,6 +153,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     _client: Client = PrivateAttr()
     _aclient: AsyncClient = PrivateAttr()
     _model_info: ModelInfo | None = PrivateAttr(default=None)
+    _served_model: str | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -179,13 +189,29 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """What LlamaIndex needs to know; never calls the endpoint (see `get_model_info`)."""
-        name = self.model_name or (self._model_info.model_name if self._model_info else None)
+        """What LlamaIndex needs to know; never calls the endpoint.
+
+        The model's name is the one given, else the one the first answer named, else
+        ``/info``'s once `get_model_info` was called. The context window and the tokens kept for
+        the answer come from the arguments, else from the model's profile
+        (`azureinference.profiles`), else are LlamaIndex's defaults.
+        """
+        info_name = self._model_info.model_name if self._model_info else None
+        name = self.model_name or self._served_model or info_name
+        profile = find_profile(
+            self.model_name, self._served_model, info_name, self._client.endpoint.deployment
+        )
+        reserve = profile.output_reserve() if profile else None
+        window = self.context_window
+        if window is None and profile is not None:
+            # Never more than the input limit plus the answer (gpt-5: 272,000 in, of 400,000).
+            window = min(profile.context_window, profile.input_limit + (reserve or 0))
+        calls_tools = profile.tool_calling if profile else None
         return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.num_output or self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            context_window=window or DEFAULT_CONTEXT_WINDOW,
+            num_output=self.num_output or self.max_tokens or reserve or DEFAULT_NUM_OUTPUTS,
             is_chat_model=True,
-            is_function_calling_model=True,
+            is_function_calling_model=calls_tools is not False,
             model_name=name or "unknown",
             system_role=MessageRole.SYSTEM,
         )
@@ -195,6 +221,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         if self._model_info is None:
             self._model_info = self._client.get_model_info(self.model_name)
         return self._model_info
+
+    def _note_model(self, model: str | None) -> None:
+        """Keep the model the first answer named, for `metadata` (no ``/info`` call needed)."""
+        if model and self._served_model is None:
+            self._served_model = model
 
     # --- requests ------------------------------------------------------------------------
 
@@ -213,6 +244,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         return params
 
     def _chat_response(self, completion: Any) -> ChatResponse:
+        self._note_model(completion.model)
         message = from_wire_message(completion_message(completion))
         usage = usage_kwargs(completion.usage)
         if completion.choices and completion.choices[0].finish_reason:
@@ -246,6 +278,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             acc = StreamAccumulator()
             with self._client.stream(wire, **params) as stream:
                 for chunk in stream:
+                    self._note_model(chunk.model)
                     yield self._stream_response(acc, chunk)
 
         return gen()
@@ -261,6 +294,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             stream = await self._aclient.stream(wire, **params)
             async with stream:
                 async for chunk in stream:
+                    self._note_model(chunk.model)
                     yield self._stream_response(acc, chunk)
 
         return gen()

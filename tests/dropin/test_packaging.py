@@ -56,3 +56,21 @@ def test_the_wheel_carries_the_mit_license(wheel: zipfile.ZipFile) -> None:
     (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
     text = wheel.read(metadata).decode()
     assert "License: MIT" in text or "License-Expression: MIT" in text
+
+
+def test_the_wheel_holds_the_model_profiles(wheel: zipfile.ZipFile) -> None:
+    assert "azureinference/profiles.py" in wheel.namelist()
+
+
+def test_the_packages_never_import_the_peers() -> None:
+    code = (
+        "import sys, azureinference, langchain_azureinference, llamaindex_azureinference\n"
+        "from azureinference import profiles\n"
+        "peers = ('langchain_azure_ai', 'llama_index.llms.azure_inference',\n"
+        "         'llama_index.embeddings.azure_inference', 'azure.ai.inference', 'openai')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(peers)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
