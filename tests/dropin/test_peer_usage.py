@@ -144,6 +144,16 @@ def test_llamaindex_names_the_model_from_the_first_answer(
     assert "model" not in emu.requests[-1].json  # the name is known, not sent
 
 
+async def test_llamaindex_names_the_model_from_a_streamed_answer(
+    azure_inference_emulator: Emulator,
+) -> None:
+    emu = azure_inference_emulator
+    llm = AzureAICompletionsModel(endpoint=emu.url, credential=emu.key)
+    chunks = [r async for r in await llm.astream_complete("hi")]
+    assert chunks[-1].text == "You said: hi"
+    assert llm.metadata.model_name == "emulator-chat"
+
+
 def test_llamaindex_names_the_model_from_info_when_asked(
     azure_inference_emulator: Emulator,
 ) -> None:

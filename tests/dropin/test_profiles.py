@@ -165,3 +165,10 @@ def test_llamaindex_profile_from_the_model_an_answer_named() -> None:
         assert llm.metadata.context_window == DEFAULT_CONTEXT_WINDOW
         llm.complete("hi")
         assert llm.metadata.context_window == 128_000
+
+
+def test_llamaindex_profile_from_the_deployment_in_the_url() -> None:
+    endpoint = "https://r.openai.azure.com/openai/deployments/gpt-4o-mini"
+    meta = AzureAICompletionsModel(endpoint=endpoint, credential="k").metadata
+    assert meta.context_window == 128_000
+    assert meta.model_name == "unknown"  # the deployment is not the model's name
