@@ -8,39 +8,272 @@ that loop shuts down (`LoopClients`).
 A caller's own ``transport`` (in ``httpx_kwargs``) replaces ours: it must be an ``httpx2``
 transport, ``httpx2.BaseTransport`` for `Client` and ``httpx2.AsyncBaseTransport`` for
 `AsyncClient`.
+
+Both clients get two event hooks (``httpx2``'s public extension point, so they hold over any
+transport, a caller's too):
+
+- on each request: a request to another origin than the endpoint's (a redirect followed with
+  ``follow_redirects=True``) loses every credential header, not only ``Authorization``;
+- on each answer: its body is read through `Guard`, which decodes gzip and deflate itself under
+  ``max_response_bytes`` (a 1 MB gzip bomb is refused, not expanded to 1 GB), maps decoding
+  errors to `MalformedResponseError`, and, for a non-streamed call, ends the call at its deadline
+  (`APITimeoutError`) however slowly the body drips.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx2
 
-__all__ = ["LIMITS", "LoopClients", "make_async_http", "make_sync_http"]
+from .errors import APITimeoutError, ConfigurationError, MalformedResponseError
+from .redaction import is_secret_header
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "LIMITS",
+    "Guard",
+    "LoopClients",
+    "as_timeout",
+    "make_async_http",
+    "make_sync_http",
+]
 
 # Keep-alive for every connection the pool may open: closing the surplus after each burst of
 # concurrent calls only makes the next burst reconnect (measured in benchmarks/README.md).
 LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=30)
 
 
-def make_sync_http(headers: Mapping[str, str], kwargs: Mapping[str, Any]) -> httpx2.Client:
+DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024
+"""The largest answer body (after decoding) the clients read, by default: 128 MiB."""
+
+DEADLINE = "azureinference.deadline"
+"""The request extension holding a non-streamed call's deadline (``time.monotonic()`` value)."""
+
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings we ask for: the two `Guard` decodes under the size limit."""
+
+
+def as_timeout(timeout: Any) -> httpx2.Timeout:
+    """``timeout`` as an ``httpx2.Timeout``: seconds, ``httpx2.Timeout``, ``httpx.Timeout``, None.
+
+    Seconds ``t`` give ``connect=min(10, t)`` and ``t`` for the rest. An ``httpx.Timeout`` (from
+    code written for ``httpx``-based SDKs) is converted field by field.
+    """
+    if isinstance(timeout, httpx2.Timeout):
+        return timeout
+    if timeout is None:
+        return httpx2.Timeout(None)
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        return httpx2.Timeout(timeout, connect=min(10.0, timeout))
+    fields = ("connect", "read", "write", "pool")
+    if all(hasattr(timeout, name) for name in fields):
+        return httpx2.Timeout(**{name: getattr(timeout, name) for name in fields})
+    raise ConfigurationError(
+        f"timeout must be seconds (a number) or an httpx2.Timeout, not {type(timeout).__name__}."
+    )
+
+
+def make_sync_http(
+    headers: Mapping[str, str], kwargs: Mapping[str, Any], origin: httpx2.URL, max_bytes: int
+) -> httpx2.Client:
     """The ``httpx2.Client`` of a `Client`: ``kwargs`` are the user's ``httpx_kwargs``."""
-    return httpx2.Client(headers=headers, **{"limits": LIMITS, **kwargs})
+    kw = _client_kwargs(kwargs, httpx2.BaseTransport, "Client")
+    guard = _Hooks(origin, max_bytes)
+    kw["event_hooks"] = _with_hooks(kw.get("event_hooks"), guard.request, guard.response)
+    return httpx2.Client(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
 
 
-def make_async_http(headers: Mapping[str, str], kwargs: Mapping[str, Any]) -> httpx2.AsyncClient:
+def make_async_http(
+    headers: Mapping[str, str], kwargs: Mapping[str, Any], origin: httpx2.URL, max_bytes: int
+) -> httpx2.AsyncClient:
     """The ``httpx2.AsyncClient`` of an `AsyncClient`, sending through aiohttp.
 
     ``verify``, ``cert``, ``trust_env``, ``limits`` and ``proxy`` go to the aiohttp transport;
     with ``transport`` given, the caller's transport is used as it is.
     """
-    kw = {"limits": LIMITS, **kwargs}
+    kw = _client_kwargs(kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
     if kw.get("transport") is None:
         kw["transport"] = _aiohttp_transport(kw)
-    return httpx2.AsyncClient(headers=headers, **kw)
+    guard = _Hooks(origin, max_bytes)
+    kw["event_hooks"] = _with_hooks(kw.get("event_hooks"), guard.arequest, guard.aresponse)
+    return httpx2.AsyncClient(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
+
+
+def _client_kwargs(kwargs: Mapping[str, Any], family: type, who: str) -> dict[str, Any]:
+    """The user's ``httpx_kwargs``, with our limits by default.
+
+    A transport of the wrong family (an ``httpx`` one, or a sync one for `AsyncClient`) is
+    refused by name.
+    """
+    kw = {"limits": LIMITS, **kwargs}
+    transport = kw.get("transport")
+    if transport is not None and not isinstance(transport, family):
+        raise ConfigurationError(
+            f"httpx_kwargs['transport'] must be an httpx2.{family.__name__} for {who}, not "
+            f"{type(transport).__module__}.{type(transport).__name__} (the core is built on "
+            "httpx2; an httpx transport is another library's)."
+        )
+    return kw
+
+
+def _with_hooks(
+    user: Mapping[str, list[Any]] | None, on_request: Any, on_response: Any
+) -> dict[str, list[Any]]:
+    hooks = {name: list(fns) for name, fns in (user or {}).items()}
+    hooks["request"] = [on_request, *hooks.get("request", [])]
+    hooks["response"] = [on_response, *hooks.get("response", [])]
+    return hooks
+
+
+class _Hooks:
+    """The event hooks of one client (see the module docstring)."""
+
+    def __init__(self, origin: httpx2.URL, max_bytes: int) -> None:
+        self._origin = (origin.scheme, origin.host, origin.port)
+        self._max_bytes = max_bytes
+
+    def request(self, request: httpx2.Request) -> None:
+        """Drop every credential header from a request to another origin (a redirect)."""
+        url = request.url
+        if (url.scheme, url.host, url.port) != self._origin:
+            for name in [n for n in request.headers if is_secret_header(n)]:
+                del request.headers[name]
+
+    def response(self, response: httpx2.Response) -> None:
+        """Read the answer's body through a `Guard`."""
+        request = response.request
+        deadline = request.extensions.get(DEADLINE)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                response.close()
+                raise _deadline_error(request)
+            # The body's reads wait no longer than the time left (httpcore reads the read
+            # timeout when the body starts, after this hook).
+            timeouts = request.extensions.get("timeout")
+            if isinstance(timeouts, dict) and (timeouts.get("read") or left) >= left:
+                timeouts["read"] = left
+        response.stream = Guard(response, deadline, self._max_bytes)
+
+    async def arequest(self, request: httpx2.Request) -> None:
+        """`request`, for the async client."""
+        self.request(request)
+
+    async def aresponse(self, response: httpx2.Response) -> None:
+        """`response`, for the async client."""
+        request = response.request
+        deadline = request.extensions.get(DEADLINE)
+        if deadline is not None and deadline <= time.monotonic():
+            await response.aclose()
+            raise _deadline_error(request)
+        response.stream = Guard(response, deadline, self._max_bytes)
+
+
+def _deadline_error(request: httpx2.Request) -> APITimeoutError:
+    url = request.url
+    return APITimeoutError(
+        f"The request to {url.scheme}://{url.netloc.decode('ascii')}{url.path} did not finish "
+        "within its timeout (the deadline of the whole call)."
+    )
+
+
+class Guard(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """An answer's body, decoded (gzip, deflate) under a size limit and read under a deadline.
+
+    Replaces ``response.stream``; ``Content-Encoding`` is then dropped from the answer's
+    headers, so ``httpx2`` does not decode again. Other encodings are left to ``httpx2`` (we do
+    not ask for them), and their decoded size is not checked.
+    """
+
+    def __init__(self, response: httpx2.Response, deadline: float | None, max_bytes: int) -> None:
+        self._inner: Any = response.stream
+        self._request = response.request
+        self._deadline = deadline
+        self._max_bytes = max_bytes
+        self._size = 0
+        self._decoder: Any = None
+        self._encoding = response.headers.get("content-encoding", "").strip().lower()
+        if self._encoding in ("gzip", "x-gzip", "deflate"):
+            wbits = zlib.MAX_WBITS | 16 if "gzip" in self._encoding else zlib.MAX_WBITS
+            self._decoder = zlib.decompressobj(wbits)
+            del response.headers["content-encoding"]
+            response.headers.pop("content-length", None)
+
+    def _feed(self, chunk: bytes) -> list[bytes]:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise _deadline_error(self._request)
+        if self._decoder is None:
+            self._count(len(chunk))
+            return [chunk]
+        out: list[bytes] = []
+        while chunk:
+            room = self._max_bytes - self._size
+            try:
+                piece = self._decoder.decompress(chunk, room + 1)
+            except zlib.error as exc:
+                if self._encoding == "deflate" and self._size == 0 and not out:
+                    # A "deflate" body without the zlib header, as some servers send it.
+                    self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._encoding = "raw deflate"
+                    continue
+                raise self._decoding_error(exc) from exc
+            self._count(len(piece))
+            out.append(piece)
+            chunk = self._decoder.unconsumed_tail
+        return out
+
+    def _count(self, n: int) -> None:
+        self._size += n
+        if self._size > self._max_bytes:
+            raise MalformedResponseError(
+                f"The answer from {self._request.url.host} is larger than max_response_bytes "
+                f"({self._max_bytes} bytes decoded); it was not read further. Raise "
+                "max_response_bytes if such answers are expected."
+            )
+
+    def _flush(self) -> list[bytes]:
+        if self._decoder is None:
+            return []
+        try:
+            rest = self._decoder.flush()
+        except zlib.error as exc:  # pragma: no cover - flush after a clean decompress
+            raise self._decoding_error(exc) from exc
+        self._count(len(rest))
+        return [rest] if rest else []
+
+    def _decoding_error(self, exc: Exception) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"The answer from {self._request.url.host} could not be decoded as its "
+            f"Content-Encoding ({self._encoding}) says: {exc}"
+        )
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            yield from self._feed(chunk)
+        yield from self._flush()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            for piece in self._feed(chunk):
+                yield piece
+        for piece in self._flush():
+            yield piece
+
+    def close(self) -> None:
+        """Close the underlying stream."""
+        self._inner.close()
+
+    async def aclose(self) -> None:
+        """Close the underlying stream."""
+        await self._inner.aclose()
 
 
 def _aiohttp_transport(kw: dict[str, Any]) -> httpx2.AsyncBaseTransport:

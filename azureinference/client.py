@@ -23,7 +23,14 @@ from typing import Any, TypeVar
 import httpx2
 
 from . import __version__
-from ._transport import LoopClients, make_async_http, make_sync_http
+from ._transport import (
+    DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    LoopClients,
+    as_timeout,
+    make_async_http,
+    make_sync_http,
+)
 from .auth import AzureAuth, make_auth
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
@@ -155,6 +162,7 @@ CLIENT_OPTIONS = frozenset(
         "extra_parameters",
         "embed_batch_size",
         "httpx_kwargs",
+        "max_response_bytes",
     }
 )
 """The keyword options `Client` and `AsyncClient` take besides endpoint, credential and model:
@@ -236,6 +244,7 @@ class _BaseClient:
         extra_parameters: str | None = None,
         embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE,
         httpx_kwargs: Mapping[str, Any] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if endpoint is None:
             endpoint = os.environ.get(ENV_ENDPOINT)
@@ -274,6 +283,15 @@ class _BaseClient:
         if headers:
             self._headers.update(headers)
         self._httpx_kwargs = dict(httpx_kwargs or {})
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes <= 0
+        ):
+            raise ConfigurationError(
+                f"max_response_bytes must be a positive int, not {max_response_bytes!r}."
+            )
+        self.max_response_bytes = max_response_bytes
         self._model_info: dict[str | None, ModelInfo | None] = {}
 
     def __repr__(self) -> str:
@@ -288,11 +306,24 @@ class _BaseClient:
         return self._auth
 
     def _timeout(self) -> httpx2.Timeout:
-        if isinstance(self.timeout, httpx2.Timeout):
-            return self.timeout
-        if self.timeout is None:
-            return httpx2.Timeout(None)
-        return httpx2.Timeout(self.timeout, connect=min(10.0, self.timeout))
+        return as_timeout(self.timeout)
+
+    def _deadline(self, timeout: httpx2.Timeout, req: PreparedRequest) -> float | None:
+        """When a non-streamed call must be over (a `time.monotonic` value).
+
+        ``timeout`` seconds (or the `Timeout`'s ``read``) from now; None for streams, which have
+        per-read limits only.
+        """
+        total = self.timeout if isinstance(self.timeout, (int, float)) else timeout.read
+        return None if req.stream or total is None else time.monotonic() + total
+
+    def _http_args(self) -> tuple[Any, ...]:
+        return (
+            self._headers,
+            self._httpx_kwargs,
+            httpx2.URL(self.endpoint.base_url),
+            self.max_response_bytes,
+        )
 
     # ---- request building (pure) ----
 
@@ -454,6 +485,19 @@ def _transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError
     return APIConnectionError(f"Could not reach {where}: {type(exc).__name__}: {exc}")
 
 
+def _decoding_error(exc: Exception, req: PreparedRequest) -> MalformedResponseError:
+    return MalformedResponseError(
+        f"The answer from {_path(httpx2.URL(req.url))} could not be decoded: {exc}"
+    )
+
+
+def _within(deadline: float | None, delay: float | None) -> float | None:
+    """``delay``, or None when waiting it would pass the call's deadline."""
+    if delay is None or deadline is None or time.monotonic() + delay < deadline:
+        return delay
+    return None
+
+
 def _check_stream_status(response: httpx2.Response, content: bytes) -> None:
     if response.status_code >= 300:
         raise error_from_response(response.status_code, response.headers, content)
@@ -481,12 +525,19 @@ class Client(_BaseClient):
         api_version: The api-version to send.
         credential_scopes: Entra ID scopes; default the endpoint kind's scope.
         headers: Headers sent on every request.
-        timeout: Seconds (or an ``httpx2.Timeout``).
+        timeout: Seconds: the whole of a non-streamed call (connect, wait, read, retries), and
+            for a stream the wait for its first byte and between reads; or an
+            ``httpx2.Timeout`` (an ``httpx.Timeout`` is converted), whose ``read`` is then the
+            whole call's limit. See the README, "Timeouts and limits".
         max_retries: Retries on 408/429/5xx and connection errors.
         user_agent: A prefix for the User-Agent.
         extra_parameters: The ``extra-parameters`` mode when extras are sent.
         embed_batch_size: Inputs per embeddings request.
-        httpx_kwargs: Passed to ``httpx2.Client`` (``verify``, ``proxy``, ``transport``...).
+        httpx_kwargs: Passed to ``httpx2.Client`` (``verify``, ``cert``, ``proxy``,
+            ``trust_env``, ``limits``, ``follow_redirects``, ``event_hooks``, ``transport``: an
+            ``httpx2.BaseTransport``, or ``httpx2.AsyncBaseTransport`` for `AsyncClient`).
+        max_response_bytes: The largest answer read, after decoding (default 128 MiB); a larger
+            one raises `MalformedResponseError`.
 
     Raises:
         ConfigurationError: A bad endpoint or credential.
@@ -508,7 +559,7 @@ class Client(_BaseClient):
             with self._http_lock:
                 http = self._http
                 if http is None or http.is_closed:
-                    http = self._http = make_sync_http(self._headers, self._httpx_kwargs)
+                    http = self._http = make_sync_http(*self._http_args())
         return http
 
     def close(self) -> None:
@@ -533,20 +584,24 @@ class Client(_BaseClient):
 
     def _send(self, req: PreparedRequest) -> httpx2.Response:
         http = self.http
+        timeout = self._timeout()
         request = http.build_request(
             req.method, req.url, headers=self._request_headers(req), content=req.content,
-            timeout=self._timeout(),
+            timeout=timeout,
         )  # fmt: skip
+        deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
         attempt = 0
         while True:
             try:
                 response = http.send(request, auth=self._auth, stream=req.stream)
             except httpx2.TransportError as exc:
-                delay = self._connection_delay(attempt, exc)
+                delay = _within(deadline, self._connection_delay(attempt, exc))
                 if delay is None:
                     raise _transport_error(exc, req) from exc
+            except httpx2.DecodingError as exc:
+                raise _decoding_error(exc, req) from exc
             else:
-                delay = self._retry_delay(attempt, response)
+                delay = _within(deadline, self._retry_delay(attempt, response))
                 if delay is None:
                     if log.isEnabledFor(logging.DEBUG):
                         _log_answer(response, attempt)
@@ -612,7 +667,7 @@ class Client(_BaseClient):
                 if response.status_code < 300 and "json" not in response.headers.get(
                     "content-type", ""
                 ):
-                    return ChatStream(response, telemetry=op)
+                    return ChatStream(response, telemetry=op, owner=self)
                 content = response.read()
                 response.close()
                 try:
@@ -706,7 +761,7 @@ class AsyncClient(_BaseClient):
         self._loop_clients = LoopClients()
 
     def _make_http(self) -> httpx2.AsyncClient:
-        return make_async_http(self._headers, self._httpx_kwargs)
+        return make_async_http(*self._http_args())
 
     async def http(self) -> httpx2.AsyncClient:
         """The pooled ``httpx2.AsyncClient`` of the running loop."""
@@ -724,20 +779,24 @@ class AsyncClient(_BaseClient):
 
     async def _send(self, req: PreparedRequest) -> httpx2.Response:
         http = await self.http()
+        timeout = self._timeout()
         request = http.build_request(
             req.method, req.url, headers=self._request_headers(req), content=req.content,
-            timeout=self._timeout(),
+            timeout=timeout,
         )  # fmt: skip
+        deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
         attempt = 0
         while True:
             try:
                 response = await http.send(request, auth=self._auth, stream=req.stream)
             except httpx2.TransportError as exc:
-                delay = self._connection_delay(attempt, exc)
+                delay = _within(deadline, self._connection_delay(attempt, exc))
                 if delay is None:
                     raise _transport_error(exc, req) from exc
+            except httpx2.DecodingError as exc:
+                raise _decoding_error(exc, req) from exc
             else:
-                delay = self._retry_delay(attempt, response)
+                delay = _within(deadline, self._retry_delay(attempt, response))
                 if delay is None:
                     if log.isEnabledFor(logging.DEBUG):
                         _log_answer(response, attempt)
@@ -781,7 +840,7 @@ class AsyncClient(_BaseClient):
                 if response.status_code < 300 and "json" not in response.headers.get(
                     "content-type", ""
                 ):
-                    return AsyncChatStream(response, telemetry=op)
+                    return AsyncChatStream(response, telemetry=op, owner=self)
                 content = await response.aread()
                 await response.aclose()
                 try:

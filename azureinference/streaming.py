@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -242,11 +243,23 @@ def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
         f"The stream broke after {state.chunk_count} chunk(s): {type(exc).__name__}: {exc}. "
         "The answer is incomplete."
     )
+    if isinstance(exc, httpx2.DecodingError):
+        return MalformedResponseError(text)
     if isinstance(exc, httpx2.TimeoutException):
         return APITimeoutError(text)
     if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError)):
         return IncompleteStreamError(text)
     return APIConnectionError(text)
+
+
+def _warn_unclosed(stream: object) -> None:
+    warnings.warn(
+        f"{type(stream).__name__} dropped without being read to the end or closed; use it in a "
+        "with block or call close()",
+        ResourceWarning,
+        source=stream,
+        stacklevel=2,
+    )
 
 
 class _StreamBase:
@@ -256,8 +269,12 @@ class _StreamBase:
         on_close: Callable[[], None] | None = None,
         *,
         telemetry: Any = NO_OPERATION,
+        owner: object = None,
     ) -> None:
         self.response = response
+        # What the stream reads from (the client and its pool) lives as long as the stream:
+        # ``for c in Client(...).stream(m)`` keeps no other reference to the client.
+        self._owner = owner
         self.state = ChatStreamState()
         self._decoder = SSEDecoder()
         self._on_close = on_close
@@ -326,7 +343,7 @@ class ChatStream(_StreamBase):
             try:
                 for raw in self.response.iter_bytes():
                     yield from self._events(raw)
-            except httpx2.TransportError as exc:
+            except (httpx2.TransportError, httpx2.DecodingError) as exc:
                 raise _transport_error(exc, self.state) from exc
             yield from self._flush()
             self.state.check_complete(self._decoder.stray, self.response.headers)
@@ -348,6 +365,13 @@ class ChatStream(_StreamBase):
     def __enter__(self) -> ChatStream:
         return self
 
+    def __del__(self) -> None:
+        # Dropped unread, like a file: the connection goes back (closed), with a ResourceWarning.
+        response = self.__dict__.get("response")
+        if response is not None and not response.is_closed:
+            response.close()
+            _warn_unclosed(self)
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 
@@ -361,7 +385,7 @@ class AsyncChatStream(_StreamBase):
                 async for raw in self.response.aiter_bytes():
                     for chunk in self._events(raw):
                         yield chunk
-            except httpx2.TransportError as exc:
+            except (httpx2.TransportError, httpx2.DecodingError) as exc:
                 raise _transport_error(exc, self.state) from exc
             for chunk in self._flush():
                 yield chunk
@@ -383,6 +407,13 @@ class AsyncChatStream(_StreamBase):
 
     async def __aenter__(self) -> AsyncChatStream:
         return self
+
+    def __del__(self) -> None:
+        # Dropped unread: aiohttp releases the connection when its response is collected (it
+        # cannot be awaited here); warn as a file would.
+        response = self.__dict__.get("response")
+        if response is not None and not response.is_closed:
+            _warn_unclosed(self)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
