@@ -142,12 +142,28 @@ def _one(text: Any) -> int:
     return 1
 
 
-# ---------------------------------------------------------------- floor: raw httpx
+# ---------------------------------------------------------------- floors: raw httpx2 / httpx
 
 
 def floor(ctx: Ctx, job: str) -> Bench:
+    """The floor: raw ``httpx2`` (sync), ``httpx2`` over httpx-aiohttp's transport (async)."""
+    import httpx2
+    from httpx_aiohttp.httpx2 import AiohttpTransport
+
+    def transport(limits: Any) -> Any:
+        return AiohttpTransport(limits=limits)
+
+    return _raw(ctx, job, httpx2, transport)
+
+
+def floor_httpx(ctx: Ctx, job: str) -> Bench:
+    """Raw ``httpx`` 0.28, stock (the library the peers use), for reference."""
     import httpx
 
+    return _raw(ctx, job, httpx, None)
+
+
+def _raw(ctx: Ctx, job: str, httpx: Any, transport: Callable[[Any], Any] | None) -> Bench:
     headers = {"api-key": KEY, "Content-Type": "application/json"}
     chat_url = f"{ctx.azure}/chat/completions?api-version={API_VERSION}"
     chat_body = json.dumps({"messages": MESSAGES, "model": MODEL}).encode()
@@ -155,7 +171,8 @@ def floor(ctx: Ctx, job: str) -> Bench:
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
 
         def make() -> Callable[[], Awaitable[Any]]:
-            client = httpx.AsyncClient(headers=headers, limits=limits)
+            extra = {"transport": transport(limits)} if transport else {}
+            client = httpx.AsyncClient(headers=headers, limits=limits, **extra)
 
             async def call() -> Any:
                 r = await client.post(chat_url, content=chat_body)
@@ -697,7 +714,8 @@ def li_min(ctx: Ctx, job: str) -> Bench:
 
 
 CLIENTS: dict[str, Callable[[Ctx, str], Bench]] = {
-    "httpx": floor,
+    "httpx2": floor,
+    "httpx": floor_httpx,
     "azureinference": core,
     "azure-ai-inference": azure_sdk,
     "openai": openai_sdk,

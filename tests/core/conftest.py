@@ -7,6 +7,7 @@ script and request log.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 
@@ -15,8 +16,9 @@ import pytest
 from .core_server import LocalServer, _Server
 
 
-@pytest.fixture(scope="session")
-def _local_server() -> Iterator[LocalServer]:
+@contextlib.contextmanager
+def serving() -> Iterator[LocalServer]:
+    """A local server in a thread on a free port, for as long as the block lasts."""
     server = _Server()
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="local-test-server", daemon=True
@@ -27,6 +29,12 @@ def _local_server() -> Iterator[LocalServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def _local_server() -> Iterator[LocalServer]:
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture

@@ -39,7 +39,8 @@ from azureinference import (
 )
 from azureinference._aiohttp import map_error
 
-from .core_server import LocalServer, SeenRequest, _Handler, _Server, send_sse, slow
+from .conftest import serving
+from .core_server import LocalServer, SeenRequest, _Handler, send_sse, slow
 from .core_support import COMPLETION, KEY, chunk, collect, maybe_await, sse
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -314,14 +315,8 @@ def test_max_response_bytes_must_be_a_positive_int() -> None:
 @pytest.fixture
 def other_origin() -> Iterator[LocalServer]:
     """A second local server: another port, so another origin."""
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield LocalServer(server)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving() as server:
+        yield server
 
 
 CREDENTIALS = [
