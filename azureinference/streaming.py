@@ -252,12 +252,13 @@ def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
     return APIConnectionError(text)
 
 
-def _warn_unclosed(stream: object) -> None:
+def _warn_unclosed(name: str) -> None:
+    # Given the class name only: a warning turned into an error (``-W error``) must not keep
+    # the stream alive through its traceback, or its finalizers (the span's end) never run.
     warnings.warn(
-        f"{type(stream).__name__} dropped without being read to the end or closed; use it in a "
-        "with block or call close()",
+        f"{name} dropped without being read to the end or closed; use it in a with block or "
+        "call close()",
         ResourceWarning,
-        source=stream,
         stacklevel=2,
     )
 
@@ -370,7 +371,9 @@ class ChatStream(_StreamBase):
         response = self.__dict__.get("response")
         if response is not None and not response.is_closed:
             response.close()
-            _warn_unclosed(self)
+            name = type(self).__name__
+            del self
+            _warn_unclosed(name)
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -413,7 +416,9 @@ class AsyncChatStream(_StreamBase):
         # cannot be awaited here); warn as a file would.
         response = self.__dict__.get("response")
         if response is not None and not response.is_closed:
-            _warn_unclosed(self)
+            name = type(self).__name__
+            del self
+            _warn_unclosed(name)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
