@@ -151,9 +151,11 @@ def parse_chat_completion(
         MalformedResponseError: Not JSON, or no ``choices``.
     """
     result = _validate(ChatCompletion, status_code, headers, content, "chat completions")
-    if result.choices is None:
+    if not result.choices:
+        what = "no 'choices'" if result.choices is None else "an empty 'choices' list"
         raise MalformedResponseError(
-            f"The chat completions answer (status {status_code}) has no 'choices'.",
+            f"The chat completions answer (status {status_code}) has {what}: there is no "
+            "message to read.",
             status_code=status_code,
             request_id=request_id_from(headers),
             body=content[:500].decode("utf-8", "replace"),
@@ -174,8 +176,11 @@ def parse_chat_chunk(data: bytes) -> ChatCompletionChunk:
         chunk = _validate_slow(ChatCompletionChunk, 200, {}, data, "stream event", None)
     extra = chunk.model_extra
     if extra:
-        if "error" in extra and chunk.choices is None:
-            raise _stream_error(extra["error"])
+        error = extra.get("error")
+        if isinstance(error, (Mapping, str)) and error:
+            # Also with ``choices`` beside it (OpenRouter ends a cut answer that way): an answer
+            # that carries an error is the error, never a short answer.
+            raise _stream_error(error)
         if "data" in extra and "code" in extra:
             inner = unwrap_envelope(extra)
             if isinstance(inner, Mapping) and "error" in inner:
@@ -210,9 +215,15 @@ def _as_text(value: Any) -> str:
 def _stream_error(error: Any) -> APIStatusError:
     status = 500
     if isinstance(error, Mapping):
-        raw_status = error.get("status") or error.get("status_code")
-        if isinstance(raw_status, int) and 400 <= raw_status < 600:
-            status = raw_status
+        for key in ("status", "status_code", "code"):
+            raw_status = error.get(key)
+            if isinstance(raw_status, str) and raw_status.isdigit():
+                raw_status = int(raw_status)
+            if isinstance(raw_status, int) and 400 <= raw_status < 600:
+                status = raw_status
+                break
+    else:
+        error = {"message": _as_text(error)}
     err = error_from_payload(status, {"error": error})
     err.args = ("The stream carried an error event: " + err.message,)
     err.message = err.args[0]

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx2
+import pydantic
 
 from .errors import (
     APIConnectionError,
@@ -39,27 +40,90 @@ from .types import (
     ToolCall,
 )
 
-__all__ = ["AsyncChatStream", "ChatStream", "ChatStreamState"]
+__all__ = [
+    "AsyncChatStream",
+    "ChatStream",
+    "ChatStreamState",
+    "ChoiceState",
+    "merge_filter_results",
+]
 
 log = logging.getLogger("azureinference")
 
 _DONE = b"[DONE]"
 
 
-class _ChoiceState:
-    __slots__ = ("content", "finish_reason", "reasoning", "role", "tool_calls", "tool_keys")
+class ChoiceState:
+    """One choice of a stream, assembled so far (``ChatStreamState.choice(index)``).
+
+    Attributes:
+        role: The role the stream gave, if any.
+        text: The text so far (``content`` strings, or the ``text`` parts of content lists).
+        reasoning: The reasoning so far, in any spelling (see `Delta.reasoning_text`).
+        refusal: The refusal so far (``delta.refusal`` pieces).
+        finish_reason: The finish reason, once it came.
+        tool_calls: The tool calls so far: ``{"id", "name", "arguments": [pieces]}`` dicts.
+        content_filter_results: Azure's filter results for the answer, merged across chunks
+            (per category, the most severe seen), or None when the service sent none.
+    """
+
+    __slots__ = (
+        "content_filter_results",
+        "finish_reason",
+        "reasoning",
+        "refusal",
+        "role",
+        "text",
+        "tool_calls",
+        "tool_keys",
+    )
 
     def __init__(self) -> None:
         self.role: str | None = None
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
+        # Strings grown in place rather than lists joined on demand: an adapter asks for the
+        # text so far after every chunk, and joining all pieces each time is quadratic.
+        self.text = ""
+        self.reasoning = ""
+        self.refusal = ""
         self.finish_reason: str | None = None
         self.tool_calls: list[dict[str, Any]] = []
         self.tool_keys: dict[Any, int] = {}
+        self.content_filter_results: dict[str, Any] | None = None
+
+
+_SEVERITY = {"safe": 0, "low": 1, "medium": 2, "high": 3}
+
+
+def _filter_rank(result: Any) -> tuple[int, int, int]:
+    if not isinstance(result, dict):
+        return (0, 0, 0)
+    severity = _SEVERITY.get(str(result.get("severity")), 0)
+    return (bool(result.get("filtered")), bool(result.get("detected")), severity)
+
+
+def merge_filter_results(
+    merged: dict[str, Any] | None, new: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Merge Azure ``content_filter_results`` of two stream chunks: the most severe per category.
+
+    Azure rates each piece of a streamed answer; the answer as a whole is as filtered, detected
+    and severe as its worst piece. Empty results (``{}``) add nothing.
+    """
+    if not new:
+        return merged
+    out = dict(merged or {})
+    for category, result in new.items():
+        if category not in out or _filter_rank(result) >= _filter_rank(out[category]):
+            out[category] = result
+    return out
 
 
 class ChatStreamState:
-    """Accumulates a chat stream. Pure: feed it events or chunks, ask for the result."""
+    """Accumulates a chat stream. Pure: feed it events or chunks, ask for the result.
+
+    Besides the final answer (`final`), it gives the answer so far: `choice` (text, reasoning,
+    refusal and tool calls of a choice), `usage`, and `prompt_filter_results`.
+    """
 
     def __init__(self) -> None:
         self.id: str | None = None
@@ -67,9 +131,14 @@ class ChatStreamState:
         self.created: int | None = None
         self.system_fingerprint: str | None = None
         self.usage: CompletionUsage | None = None
+        self.prompt_filter_results: list[Any] | None = None
         self.done = False
         self.chunk_count = 0
-        self._choices: dict[int, _ChoiceState] = {}
+        self._choices: dict[int, ChoiceState] = {}
+
+    def choice(self, index: int = 0) -> ChoiceState | None:
+        """The choice ``index`` as assembled so far (None before its first delta)."""
+        return self._choices.get(index)
 
     def handle_event(self, event: ServerSentEvent) -> ChatCompletionChunk | None:
         """Take one event; return its chunk, or None for ``[DONE]`` and empty events.
@@ -89,7 +158,13 @@ class ChatStreamState:
         return self.handle_chunk(parse_chat_chunk(raw))
 
     def handle_chunk(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
-        """Take one parsed chunk, normalise its tool-call indices, and accumulate it."""
+        """Take one parsed chunk, normalise it, and accumulate it.
+
+        Tool-call deltas get a stable ``index``, and an ``id`` or function name a server repeats
+        in every delta of a call is marked so (`ToolCallDelta.new_id`, `ToolCallDelta.new_name`):
+        a consumer that concatenates pieces (LangChain's chunks do) gets ``get_weather``, not
+        ``get_weatherget_weather``. The chunk's fields themselves stay as the service sent them.
+        """
         self.chunk_count += 1
         if chunk.id and self.id is None:
             self.id = chunk.id
@@ -101,25 +176,56 @@ class ChatStreamState:
             self.system_fingerprint = chunk.system_fingerprint
         if chunk.usage is not None:
             self.usage = chunk.usage
+        extra = chunk.__pydantic_extra__
+        if extra and "x_groq" in extra and chunk.usage is None:
+            self._groq_usage(extra["x_groq"])
+        if chunk.prompt_filter_results:
+            self.prompt_filter_results = [
+                *(self.prompt_filter_results or ()),
+                *chunk.prompt_filter_results,
+            ]
         for choice in chunk.choices or ():
             state = self._choices.get(choice.index)
             if state is None:
-                state = self._choices[choice.index] = _ChoiceState()
+                state = self._choices[choice.index] = ChoiceState()
             delta = choice.delta
             if delta.role:
                 state.role = delta.role
-            if delta.content:
-                state.content.append(delta.content)
-            if delta.reasoning_content:
-                state.reasoning.append(delta.reasoning_content)
+            content = delta.content
+            if content:
+                text = content if isinstance(content, str) else delta.text
+                if text:
+                    state.text += text
+            reasoning = delta.reasoning_text
+            if reasoning:
+                state.reasoning += reasoning
+            if delta.refusal:
+                state.refusal += delta.refusal
             if delta.tool_calls:
                 self._tool_deltas(state, delta.tool_calls)
             if choice.finish_reason:
                 state.finish_reason = choice.finish_reason
+            if choice.content_filter_results:
+                state.content_filter_results = merge_filter_results(
+                    state.content_filter_results, choice.content_filter_results
+                )
         return chunk
 
+    def _groq_usage(self, x_groq: Any) -> None:
+        """Groq's usage, in ``x_groq.usage`` on the last chunk (where ``usage`` is absent)."""
+        usage = x_groq.get("usage") if isinstance(x_groq, dict) else None
+        if isinstance(usage, dict):
+            try:
+                self.usage = CompletionUsage.model_validate(usage)
+            except pydantic.ValidationError as exc:
+                raise MalformedResponseError(
+                    f"The stream's x_groq.usage is not token counts: {exc.errors()[0]['msg']}",
+                    status_code=200,
+                    body=usage,
+                ) from exc
+
     @staticmethod
-    def _tool_deltas(state: _ChoiceState, deltas: list[Any]) -> None:
+    def _tool_deltas(state: ChoiceState, deltas: list[Any]) -> None:
         for delta in deltas:
             if delta.index is not None:
                 key: Any = ("index", delta.index)
@@ -145,15 +251,20 @@ class ChatStreamState:
                 if delta.id:
                     state.tool_keys[("id", delta.id)] = pos
             call = state.tool_calls[pos]
+            same_id = same_name = False
             if delta.id:
+                same_id = call["id"] == delta.id
                 call["id"] = delta.id
             fn = delta.function
             if fn is not None:
                 if fn.name:
+                    same_name = call["name"] == fn.name
                     call["name"] = fn.name
                 if fn.arguments:
                     call["arguments"].append(fn.arguments)
             delta.index = pos
+            if same_id or same_name:
+                delta._repeats = (same_id, same_name)
 
     @property
     def finished(self) -> bool:
@@ -173,7 +284,8 @@ class ChatStreamState:
             IncompleteStreamError: No finish_reason and no ``[DONE]``.
             APIStatusError: No event came, and the body was a JSON error.
             MalformedResponseError: No event came, and the body was something else (a JSON
-                answer that ignored ``stream``, an HTML page) sent as a stream.
+                answer that ignored ``stream``, an HTML page) sent as a stream; or the stream
+                finished without a single choice (``choices: []`` throughout).
         """
         if not self.finished:
             if self.chunk_count == 0 and stray.strip():
@@ -181,6 +293,12 @@ class ChatStreamState:
             raise IncompleteStreamError(
                 f"The stream ended after {self.chunk_count} chunk(s) without a finish_reason or "
                 "[DONE]: the answer is incomplete (the connection may have dropped)."
+            )
+        if not self._choices:
+            raise MalformedResponseError(
+                f"The stream finished after {self.chunk_count} chunk(s) without any choice "
+                "(no 'choices' entry in any chunk): there is no message to read.",
+                status_code=200,
             )
 
     def final(self) -> ChatCompletion:
@@ -196,19 +314,21 @@ class ChatStreamState:
                 )
                 for c in state.tool_calls
             ]
-            choices.append(
-                ChatChoice(
-                    index=index,
-                    message=ChatResponseMessage(
-                        role=state.role or "assistant",
-                        content="".join(state.content) if state.content else None,
-                        tool_calls=tool_calls or None,
-                        reasoning_content="".join(state.reasoning) if state.reasoning else None,
-                    ),
-                    finish_reason=state.finish_reason,
-                )
+            choice = ChatChoice(
+                index=index,
+                message=ChatResponseMessage(
+                    role=state.role or "assistant",
+                    content=state.text or None,
+                    tool_calls=tool_calls or None,
+                    reasoning_content=state.reasoning or None,
+                    refusal=state.refusal or None,
+                ),
+                finish_reason=state.finish_reason,
             )
-        return ChatCompletion(
+            if state.content_filter_results is not None:
+                choice.content_filter_results = state.content_filter_results
+            choices.append(choice)
+        completion = ChatCompletion(
             id=self.id,
             object="chat.completion",
             created=self.created,
@@ -217,6 +337,9 @@ class ChatStreamState:
             usage=self.usage,
             system_fingerprint=self.system_fingerprint,
         )
+        if self.prompt_filter_results is not None:
+            completion.prompt_filter_results = self.prompt_filter_results
+        return completion
 
 
 def _explain_stray(stray: bytes, headers: Any) -> None:

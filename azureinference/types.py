@@ -2,6 +2,13 @@
 
 Response models keep unknown fields (``extra="allow"``) so nothing a service adds is lost, and
 accept missing optional fields: parsing is lenient, checking is done where it matters.
+
+The wire is read here, once, for every layer: a message or a delta says its text
+(`ChatResponseMessage.text`), its reasoning (`ChatResponseMessage.reasoning_text`) and its refusal
+whatever spelling or shape the service used: ``content`` as a string or as a list of ``text`` and
+``thinking`` parts (Mistral), reasoning as ``reasoning_content`` (DeepSeek, vLLM), ``reasoning``
+(Groq, OpenRouter, Cerebras, Ollama) or ``reasoning_details`` (Snowflake). Token counts are
+checked: a negative count is a malformed answer.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import sys
 from array import array
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 __all__ = [
     "ChatChoice",
@@ -53,37 +60,125 @@ class ToolCall(_Wire):
 
 
 class ToolCallDelta(_Wire):
-    """A piece of a tool call in a stream; ``index`` may be absent (the spec's deltas have none)."""
+    """A piece of a tool call in a stream; ``index`` may be absent (the spec's deltas have none).
+
+    Some servers repeat the call's ``id`` and function name in every delta (llama.cpp does; the
+    spec's deltas carry both). `new_id` and `new_name` say them only where they are new, once
+    `ChatStreamState` has taken the chunk: what a consumer that concatenates pieces should add.
+    """
 
     index: int | None = None
     id: str | None = None
     type: str | None = None
     function: FunctionCall | None = None
+    _repeats: tuple[bool, bool] = PrivateAttr(default=(False, False))
+
+    @property
+    def new_id(self) -> str | None:
+        """``id``, or None where it repeats the id the call already has."""
+        return None if self._repeats[0] else self.id
+
+    @property
+    def new_name(self) -> str | None:
+        """The function name, or None where it repeats the name the call already has."""
+        if self.function is None or self._repeats[1]:
+            return None
+        return self.function.name
 
 
 class CompletionUsage(_Wire):
-    """Token counts. Details (``completion_tokens_details``...) stay as extra fields."""
+    """Token counts (never negative). Details (``completion_tokens_details``...) stay as extras."""
 
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
+    prompt_tokens: int = Field(0, ge=0)
+    completion_tokens: int = Field(0, ge=0)
+    total_tokens: int = Field(0, ge=0)
 
 
-class ChatResponseMessage(_Wire):
-    """The assistant's message in an answer."""
+def _parts_text(parts: list[Any], kind: str) -> str | None:
+    """The text of the ``kind`` parts (``text`` or ``thinking``) of a content list, joined."""
+    pieces: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            if kind == "text":
+                pieces.append(part)
+            continue
+        if not isinstance(part, dict) or part.get("type", "text") != kind:
+            continue
+        value = part.get(kind)
+        if isinstance(value, str):
+            pieces.append(value)
+        elif isinstance(value, list):  # Mistral: "thinking": [{"type": "text", "text": ...}]
+            inner = _parts_text(value, "text")
+            if inner:
+                pieces.append(inner)
+    return "".join(pieces) if pieces else None
+
+
+def _details_text(details: Any) -> str | None:
+    """The text of OpenRouter-style ``reasoning_details`` (``reasoning.text``/``.summary``)."""
+    if not isinstance(details, list):
+        return None
+    pieces: list[str] = []
+    for item in details:
+        if isinstance(item, dict):
+            text = item.get("text") or item.get("summary")
+            if isinstance(text, str):
+                pieces.append(text)
+    return "".join(pieces) if pieces else None
+
+
+class _Said(_Wire):
+    """What a message or a delta says, read the same way whatever the service's spelling."""
+
+    content: str | list[Any] | None = None
+    reasoning_content: str | None = None
+    refusal: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        """The text: ``content``, or the ``text`` parts of a content list joined."""
+        content = self.content
+        if content is None or isinstance(content, str):
+            return content
+        return _parts_text(content, "text")
+
+    @property
+    def reasoning_text(self) -> str | None:
+        """The reasoning, in any spelling.
+
+        ``reasoning_content``, else ``reasoning``, else ``reasoning_details``, else the
+        ``thinking`` parts of a content list.
+        """
+        if self.reasoning_content:
+            return self.reasoning_content
+        extra = self.__pydantic_extra__
+        if extra:
+            other = extra.get("reasoning")
+            if isinstance(other, str) and other:
+                return other
+            details = _details_text(extra.get("reasoning_details"))
+            if details:
+                return details
+        content = self.content
+        if isinstance(content, list):
+            return _parts_text(content, "thinking")
+        return None
+
+
+class ChatResponseMessage(_Said):
+    """The assistant's message in an answer (see `text`, `reasoning_text` and `refusal`)."""
 
     role: str | None = "assistant"
-    content: str | None = None
     tool_calls: list[ToolCall] | None = None
-    reasoning_content: str | None = None
 
 
 class ChatChoice(_Wire):
-    """One choice of an answer."""
+    """One choice of an answer; ``content_filter_results`` as Azure sends them."""
 
     index: int = 0
     message: ChatResponseMessage = Field(default_factory=ChatResponseMessage)
     finish_reason: str | None = None
+    content_filter_results: dict[str, Any] | None = None
 
 
 class ChatCompletion(_Wire):
@@ -96,15 +191,14 @@ class ChatCompletion(_Wire):
     choices: list[ChatChoice] | None = None
     usage: CompletionUsage | None = None
     system_fingerprint: str | None = None
+    prompt_filter_results: list[Any] | None = None
 
 
-class Delta(_Wire):
-    """What a stream chunk adds to a choice."""
+class Delta(_Said):
+    """What a stream chunk adds to a choice (see `text`, `reasoning_text` and `refusal`)."""
 
     role: str | None = None
-    content: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
-    reasoning_content: str | None = None
 
 
 class StreamingChoice(_Wire):
@@ -113,6 +207,7 @@ class StreamingChoice(_Wire):
     index: int = 0
     delta: Delta = Field(default_factory=Delta)
     finish_reason: str | None = None
+    content_filter_results: dict[str, Any] | None = None
 
 
 class ChatCompletionChunk(_Wire):
@@ -125,6 +220,7 @@ class ChatCompletionChunk(_Wire):
     choices: list[StreamingChoice] | None = None
     usage: CompletionUsage | None = None
     system_fingerprint: str | None = None
+    prompt_filter_results: list[Any] | None = None
 
 
 class EmbeddingItem(_Wire):

@@ -39,8 +39,14 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from azureinference.errors import MalformedResponseError
 from azureinference.streaming import ChatStreamState
-from azureinference.types import ChatCompletion, ChatCompletionChunk, CompletionUsage
+from azureinference.types import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatResponseMessage,
+    CompletionUsage,
+)
 from azureinference.types import ToolCall as WireToolCall
 
 __all__ = [
@@ -484,24 +490,56 @@ def usage_from_wire(usage: CompletionUsage) -> UsageMetadata:
 
 
 def _usage_dict(usage: CompletionUsage) -> dict[str, Any]:
+    """Token counts under both spellings: ChatOpenAI's and the peer's (``input_tokens``...)."""
     out: dict[str, Any] = {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.completion_tokens,
     }
     if usage.model_extra:
         out.update(usage.model_extra)
     return out
 
 
-def _reasoning_of(obj: Any) -> str | None:
-    """``reasoning_content``, or the ``reasoning`` string some OpenAI-compatible servers send."""
-    reasoning: str | None = obj.reasoning_content
-    if reasoning is None and obj.model_extra:
-        other = obj.model_extra.get("reasoning")
-        if isinstance(other, str):
-            reasoning = other
-    return reasoning
+def _answer_metadata(
+    model_name: str | None,
+    answer_id: str | None,
+    system_fingerprint: str | None,
+    usage: CompletionUsage | None,
+    prompt_filter_results: list[Any] | None,
+) -> dict[str, Any]:
+    """What both a message's ``response_metadata`` and ``llm_output`` say about an answer.
+
+    The keys of ChatOpenAI (``model_name``, ``token_usage`` with ``prompt_tokens``...) and of the
+    peer ``langchain-azure-ai`` (``model``, ``token_usage`` with ``input_tokens``...) together, so
+    code written for either works; Azure's ``prompt_filter_results`` as AzureChatOpenAI keeps them.
+    """
+    metadata: dict[str, Any] = {"model_name": model_name, "model": model_name}
+    if answer_id:
+        metadata["id"] = answer_id
+    if system_fingerprint:
+        metadata["system_fingerprint"] = system_fingerprint
+    if usage is not None:
+        metadata["token_usage"] = _usage_dict(usage)
+    if prompt_filter_results is not None:
+        metadata["prompt_filter_results"] = prompt_filter_results
+    return metadata
+
+
+def _message_kwargs(wire: ChatResponseMessage) -> dict[str, Any]:
+    """``additional_kwargs`` of an answer's message: reasoning, refusal and audio."""
+    additional: dict[str, Any] = {}
+    reasoning = wire.reasoning_text
+    if reasoning:
+        additional["reasoning_content"] = reasoning
+    if wire.refusal:
+        additional["refusal"] = wire.refusal
+    extra = wire.model_extra
+    if extra and extra.get("audio"):  # modalities=["text", "audio"]: id, data, transcript...
+        additional["audio"] = extra["audio"]
+    return additional
 
 
 def from_wire_completion(completion: ChatCompletion, *, model: str | None = None) -> ChatResult:
@@ -510,52 +548,56 @@ def from_wire_completion(completion: ChatCompletion, *, model: str | None = None
     Args:
         completion: The parsed answer.
         model: The model asked for, used as ``model_name`` when the answer names none.
+
+    Raises:
+        MalformedResponseError: The answer has no choice (``choices: []``).
     """
+    if not completion.choices:
+        raise MalformedResponseError(
+            "The chat completions answer has no choices: there is no message to read.",
+            status_code=200,
+            body=completion.model_dump(mode="json", exclude_unset=True),
+        )
     usage = completion.usage
     usage_metadata = usage_from_wire(usage) if usage is not None else None
-    model_name = completion.model or model
-    metadata: dict[str, Any] = {"model_name": model_name, "model_provider": MODEL_PROVIDER}
-    if completion.id:
-        metadata["id"] = completion.id
-    if completion.system_fingerprint:
-        metadata["system_fingerprint"] = completion.system_fingerprint
+    shared = _answer_metadata(
+        completion.model or model,
+        completion.id,
+        completion.system_fingerprint,
+        usage,
+        completion.prompt_filter_results,
+    )
+    metadata = {**shared, "model_provider": MODEL_PROVIDER}
     generations = []
-    for choice in completion.choices or ():
+    for choice in completion.choices:
         wire = choice.message
         calls, invalid = tool_calls_from_wire(wire.tool_calls)
-        additional: dict[str, Any] = {}
-        reasoning = _reasoning_of(wire)
-        if reasoning:
-            additional["reasoning_content"] = reasoning
-        extra = wire.model_extra
-        if extra:
-            if extra.get("refusal"):
-                additional["refusal"] = extra["refusal"]
-            if extra.get("audio"):  # modalities=["text", "audio"]: id, data, transcript...
-                additional["audio"] = extra["audio"]
+        response_metadata = {**metadata, "finish_reason": choice.finish_reason}
+        info: dict[str, Any] = {"finish_reason": choice.finish_reason}
+        if choice.content_filter_results is not None:
+            response_metadata["content_filter_results"] = choice.content_filter_results
+            info["content_filter_results"] = choice.content_filter_results
         message = AIMessage(
-            content=wire.content or "",
+            content=wire.text or "",
             tool_calls=calls,
             invalid_tool_calls=invalid,
-            additional_kwargs=additional,
-            response_metadata={**metadata, "finish_reason": choice.finish_reason},
+            additional_kwargs=_message_kwargs(wire),
+            response_metadata=response_metadata,
             usage_metadata=usage_metadata,
             id=completion.id,
         )
-        info: dict[str, Any] = {"finish_reason": choice.finish_reason}
         if choice.model_extra and choice.model_extra.get("logprobs"):
             info["logprobs"] = choice.model_extra["logprobs"]  # as ChatOpenAI: in response_metadata
         generations.append(ChatGeneration(message=message, generation_info=info))
-    llm_output: dict[str, Any] = {"model_name": model_name}
-    if usage is not None:
-        llm_output["token_usage"] = _usage_dict(usage)
-    if completion.system_fingerprint:
-        llm_output["system_fingerprint"] = completion.system_fingerprint
+    llm_output = {k: v for k, v in shared.items() if k != "id"}
     return ChatResult(generations=generations, llm_output=llm_output)
 
 
 def from_wire_chunk(chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
     """Convert a stream chunk's first choice to a ``ChatGenerationChunk`` (None: nothing new).
+
+    Tool-call pieces give a call's ``id`` and name once, where a server repeats them in every
+    delta (see `ToolCallDelta.new_name`; the core's stream state marks the repeats).
 
     Usage, the finish reason, the model name and the answer's id are not read here: they come
     once, on the final chunk (`final_chunk_from_state`), so servers that repeat cumulative usage
@@ -571,31 +613,46 @@ def from_wire_chunk(chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
         if choice is None:
             return None
     delta = choice.delta
-    content = delta.content or ""
+    content = delta.content
+    if content is not None and not isinstance(content, str):
+        content = delta.text
+    content = content or ""
     deltas = delta.tool_calls
-    reasoning = _reasoning_of(delta)
-    if not content and not deltas and not reasoning:
+    reasoning = delta.reasoning_text
+    refusal = delta.refusal
+    if not content and not deltas and not reasoning and not refusal:
         return None
     extra = choice.model_extra
     info = {"logprobs": extra["logprobs"]} if extra and extra.get("logprobs") else None
-    if not deltas and not reasoning:  # the common case: a text token
+    if not deltas and not reasoning and not refusal:  # the common case: a text token
         return ChatGenerationChunk(message=AIMessageChunk(content=content), generation_info=info)
+    additional: dict[str, Any] = {}
+    if reasoning:
+        additional["reasoning_content"] = reasoning
+    if refusal:
+        additional["refusal"] = refusal
     return ChatGenerationChunk(
         generation_info=info,
         message=AIMessageChunk(
             content=content,
-            tool_call_chunks=[
-                tool_call_chunk(
-                    name=d.function.name if d.function else None,
-                    args=d.function.arguments if d.function else None,
-                    id=d.id,
-                    index=d.index,
-                )
-                for d in deltas or ()
-            ],
-            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+            tool_call_chunks=_tool_call_chunks(deltas),
+            additional_kwargs=additional,
         ),
     )
+
+
+def _tool_call_chunks(deltas: list[Any] | None) -> list[Any]:
+    # new_id/new_name: an id or name a server repeats in every delta is given once, since
+    # LangChain concatenates the pieces of a call (names included) when it adds chunks.
+    return [
+        tool_call_chunk(
+            name=d.new_name,
+            args=d.function.arguments if d.function else None,
+            id=d.new_id,
+            index=d.index,
+        )
+        for d in deltas or ()
+    ]
 
 
 def final_chunk_from_state(
@@ -607,18 +664,21 @@ def final_chunk_from_state(
         state: The core's stream state after the stream ended.
         model: The model asked for, used as ``model_name`` when the stream names none.
     """
-    completion = state.final()
-    choices = completion.choices or []
-    finish_reason = next((c.finish_reason for c in choices if c.index == 0), None)
-    metadata: dict[str, Any] = {
-        "model_name": state.model or model,
-        "model_provider": MODEL_PROVIDER,
-        "finish_reason": finish_reason,
-    }
-    if state.id:
-        metadata["id"] = state.id
-    if state.system_fingerprint:
-        metadata["system_fingerprint"] = state.system_fingerprint
+    choice = state.choice(0)
+    finish_reason = choice.finish_reason if choice is not None else None
+    metadata = _answer_metadata(
+        state.model or model,
+        state.id,
+        state.system_fingerprint,
+        state.usage,
+        state.prompt_filter_results,
+    )
+    metadata["model_provider"] = MODEL_PROVIDER
+    metadata["finish_reason"] = finish_reason
+    info: dict[str, Any] = {"finish_reason": finish_reason}
+    if choice is not None and choice.content_filter_results is not None:
+        metadata["content_filter_results"] = choice.content_filter_results
+        info["content_filter_results"] = choice.content_filter_results
     message = AIMessageChunk(
         content="",
         id=state.id,
@@ -626,4 +686,4 @@ def final_chunk_from_state(
         response_metadata=metadata,
         chunk_position="last",
     )
-    return ChatGenerationChunk(message=message, generation_info={"finish_reason": finish_reason})
+    return ChatGenerationChunk(message=message, generation_info=info)

@@ -439,7 +439,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             for key, value in (output.get("token_usage") or {}).items():
                 if isinstance(value, int):
                     usage[key] = usage.get(key, 0) + value
-        return {"token_usage": usage, "model_name": model_name or self.model_name}
+        model_name = model_name or self.model_name
+        return {"token_usage": usage, "model_name": model_name, "model": model_name}
 
     # ---- tools and structured output --------------------------------------------------------
 

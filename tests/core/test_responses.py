@@ -45,8 +45,11 @@ def test_unknown_fields_are_kept() -> None:
     body["choices"][0]["stop_reason"] = None
     body["usage"]["completion_tokens_details"] = {"reasoning_tokens": 7}
     result = parse_chat_completion(200, {}, _bytes(body))
-    assert result.model_extra == {"prompt_filter_results": body["prompt_filter_results"]}
-    assert result.choices[0].model_extra["content_filter_results"] == {"hate": {"filtered": False}}
+    # Azure's filter results are read as fields; other unknown fields stay as extras.
+    assert result.prompt_filter_results == body["prompt_filter_results"]
+    assert result.choices[0].content_filter_results == {"hate": {"filtered": False}}
+    assert result.choices[0].model_extra == {"stop_reason": None}
+    assert result.choices[0].message.model_extra == {"annotations": []}
     assert result.usage.model_extra == {"completion_tokens_details": {"reasoning_tokens": 7}}
     assert result.model_dump(mode="json", exclude_unset=True) == body
 

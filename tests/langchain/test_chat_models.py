@@ -413,7 +413,10 @@ def test_generate_combines_token_usage(
         "prompt_tokens": 18,
         "completion_tokens": 6,
         "total_tokens": 24,
+        "input_tokens": 18,  # the peer's spelling too
+        "output_tokens": 6,
     }
+    assert result.llm_output["model"] == result.llm_output["model_name"]
 
 
 def test_ls_params(llm: AzureAIChatCompletionsModel) -> None:

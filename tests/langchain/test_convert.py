@@ -471,16 +471,27 @@ def test_from_wire_completion() -> None:
     ]
     assert message.additional_kwargs == {"reasoning_content": "Let me think."}
     assert message.usage_metadata == {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}
+    # ChatOpenAI's keys and the peer's (model, input_tokens/output_tokens) side by side.
+    token_usage = {
+        "prompt_tokens": 3,
+        "completion_tokens": 4,
+        "total_tokens": 7,
+        "input_tokens": 3,
+        "output_tokens": 4,
+    }
     assert message.response_metadata == {
         "model_name": "m-1",
+        "model": "m-1",
         "model_provider": MODEL_PROVIDER,
         "id": "cmpl-9",
         "system_fingerprint": "fp",
+        "token_usage": token_usage,
         "finish_reason": "tool_calls",
     }
     assert result.llm_output == {
         "model_name": "m-1",
-        "token_usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        "model": "m-1",
+        "token_usage": token_usage,
         "system_fingerprint": "fp",
     }
 
