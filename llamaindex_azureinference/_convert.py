@@ -1,9 +1,11 @@
 """LlamaIndex <-> wire: pure functions, no I/O.
 
 ``to_wire_messages`` turns `ChatMessage` objects (text, images, tool calls, tool results) into the
-API's message dicts; ``from_wire_message`` and ``StreamAccumulator`` turn answers and stream chunks
-back into `ChatMessage` objects whose tool calls are `ToolCallBlock` and whose reasoning is a
-`ThinkingBlock`, so they stay JSON-serializable for chat stores.
+API's message dicts; ``from_wire_message`` (an answer) and ``message_from_state`` (a stream so far,
+from the core's `ChatStreamState`) turn answers back into `ChatMessage` objects whose tool calls
+are `ToolCallBlock` and whose reasoning is a `ThinkingBlock`, so they stay JSON-serializable for
+chat stores. The wire itself (spellings of reasoning, content lists, repeated tool-call deltas)
+is read by the core, once for every layer.
 """
 
 from __future__ import annotations
@@ -25,14 +27,18 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.llms.llm import ToolSelection
+from pydantic import BaseModel
 
-from azureinference import ConfigurationError
+from azureinference import ConfigurationError, MalformedResponseError
+from azureinference.streaming import ChoiceState
 from azureinference.types import ChatCompletion, ChatResponseMessage, CompletionUsage
 
 __all__ = [
-    "StreamAccumulator",
+    "RawAnswer",
+    "filter_kwargs",
     "from_wire_message",
     "image_to_url",
+    "message_from_state",
     "to_wire_messages",
     "to_wire_tool",
     "tool_selections",
@@ -207,17 +213,48 @@ def _tool_block(
     return ToolCallBlock(tool_call_id=call_id, tool_name=name or "", tool_kwargs=kwargs)
 
 
-def from_wire_message(message: ChatResponseMessage) -> ChatMessage:
-    """A `ChatMessage` for the answer's message: thinking, text and tool-call blocks."""
+def _assistant_message(
+    reasoning: str | None,
+    text: str | None,
+    calls: list[tuple[Any, Any, str]],
+    refusal: str | None,
+    *,
+    partial: bool = False,
+) -> ChatMessage:
     blocks: list[Any] = []
-    if message.reasoning_content:
-        blocks.append(ThinkingBlock(content=message.reasoning_content))
-    if message.content:
-        blocks.append(TextBlock(text=message.content))
-    calls = [(c.id, c.function.name, c.function.arguments or "") for c in message.tool_calls or ()]
+    if reasoning:
+        blocks.append(ThinkingBlock(content=reasoning))
+    if text:
+        blocks.append(TextBlock(text=text))
     for call_id, name, arguments in calls:
-        blocks.append(_tool_block(call_id, name, arguments))
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, **_tool_calls_kwargs(calls))
+        blocks.append(_tool_block(call_id, name, arguments, partial=partial))
+    message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, **_tool_calls_kwargs(calls))
+    if refusal:
+        message.additional_kwargs["refusal"] = refusal
+    return message
+
+
+def from_wire_message(message: ChatResponseMessage) -> ChatMessage:
+    """A `ChatMessage` for the answer's message: thinking, text and tool-call blocks.
+
+    The core reads the wire (reasoning in any spelling, the text parts of a content list); a
+    refusal goes in ``additional_kwargs["refusal"]``.
+    """
+    calls = [(c.id, c.function.name, c.function.arguments or "") for c in message.tool_calls or ()]
+    return _assistant_message(message.reasoning_text, message.text, calls, message.refusal)
+
+
+def message_from_state(choice: ChoiceState | None, *, finished: bool) -> ChatMessage:
+    """The message a stream has given so far (the core's state of its first choice).
+
+    Tool arguments are parsed as far as they go until the stream has ``finished``.
+    """
+    if choice is None:
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=[])
+    calls = [(c["id"], c["name"], "".join(c["arguments"])) for c in choice.tool_calls]
+    return _assistant_message(
+        choice.reasoning, choice.text, calls, choice.refusal, partial=not finished
+    )
 
 
 def _tool_calls_kwargs(calls: list[tuple[Any, Any, str]]) -> dict[str, Any]:
@@ -274,56 +311,57 @@ def tool_selections(message: ChatMessage) -> list[ToolSelection]:
 
 
 def completion_message(completion: ChatCompletion) -> ChatResponseMessage:
-    """The first choice's message (an empty one when the answer has no choices)."""
+    """The first choice's message.
+
+    Raises:
+        MalformedResponseError: The answer has no choice (``choices: []``).
+    """
     choices = completion.choices
-    return choices[0].message if choices else ChatResponseMessage()
+    if not choices:
+        raise MalformedResponseError(
+            "The chat completions answer has no choices: there is no message to read.",
+            status_code=200,
+            body=completion.model_dump(mode="json", exclude_unset=True),
+        )
+    return choices[0].message
 
 
-class StreamAccumulator:
-    """Builds the message so far from stream chunks (the core gives each call a stable index)."""
+def filter_kwargs(
+    prompt_filter_results: list[Any] | None, content_filter_results: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Azure's content filter results, for a response's ``additional_kwargs``."""
+    out: dict[str, Any] = {}
+    if prompt_filter_results is not None:
+        out["prompt_filter_results"] = prompt_filter_results
+    if content_filter_results is not None:
+        out["content_filter_results"] = content_filter_results
+    return out
 
-    def __init__(self) -> None:
-        # Strings grown in place, not lists joined per chunk: each response carries the whole
-        # text so far, and joining every piece again made a long stream quadratic.
-        self.text = ""
-        self.reasoning = ""
-        self.calls: list[list[Any]] = []  # [id, name, [argument pieces]]
-        self.finished = False
 
-    def add(self, delta: Any, finish_reason: str | None = None) -> str:
-        """Take a chunk's delta; return its text."""
-        if finish_reason:
-            self.finished = True
-        if delta.reasoning_content:
-            self.reasoning += delta.reasoning_content
-        for call in delta.tool_calls or ():
-            index = call.index or 0
-            while len(self.calls) <= index:
-                self.calls.append([None, None, []])
-            entry = self.calls[index]
-            if call.id:
-                entry[0] = call.id
-            if call.function is not None:
-                if call.function.name:
-                    entry[1] = call.function.name
-                if call.function.arguments:
-                    entry[2].append(call.function.arguments)
-        text = delta.content or ""
-        if text:
-            self.text += text
-        return text
+class RawAnswer(dict[str, Any]):
+    """A response's ``raw``: the answer (or chunk) as a dict, as the peer package gives it.
 
-    def message(self) -> ChatMessage:
-        """The message so far (tool arguments parsed as far as they go until the stream ends)."""
-        blocks: list[Any] = []
-        if self.reasoning:
-            blocks.append(ThinkingBlock(content=self.reasoning))
-        if self.text:
-            blocks.append(TextBlock(text=self.text))
-        calls = [(call_id, name, "".join(pieces)) for call_id, name, pieces in self.calls]
-        for call_id, name, arguments in calls:
-            blocks.append(_tool_block(call_id, name, arguments, partial=not self.finished))
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, **_tool_calls_kwargs(calls))
+    Attribute access reads the core's typed model (``raw.usage.total_tokens``), as
+    llama-index-llms-openai's ``raw`` (the SDK's object) allows; ``raw["usage"]`` is the dict.
+    """
+
+    __slots__ = ("_typed",)
+
+    def __init__(self, typed: BaseModel) -> None:
+        super().__init__(typed.model_dump(exclude_unset=True))
+        self._typed = typed
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._typed, name)
+
+    def __reduce__(self) -> Any:
+        return (_raw_answer, (self._typed,))
+
+
+def _raw_answer(typed: BaseModel) -> RawAnswer:
+    return RawAnswer(typed)
 
 
 def decode_data_url(url: str) -> bytes:

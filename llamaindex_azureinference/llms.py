@@ -41,7 +41,15 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
-from azureinference import APIStatusError, AsyncClient, Client, ModelInfo
+from azureinference import (
+    APIStatusError,
+    AsyncClient,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatStreamState,
+    Client,
+    ModelInfo,
+)
 from azureinference.errors import fallback_refused
 from azureinference.profiles import find_profile
 from azureinference.requests import CHAT_FIELDS, split_model_kwargs
@@ -56,9 +64,11 @@ from ._connection import (
     restore_state,
 )
 from ._convert import (
-    StreamAccumulator,
+    RawAnswer,
     completion_message,
+    filter_kwargs,
     from_wire_message,
+    message_from_state,
     to_wire_messages,
     to_wire_tool,
     tool_selections,
@@ -243,13 +253,20 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             params["model_extras"] = extras
         return params
 
-    def _chat_response(self, completion: Any) -> ChatResponse:
+    def _chat_response(self, completion: ChatCompletion) -> ChatResponse:
         self._note_model(completion.model)
         message = from_wire_message(completion_message(completion))
-        usage = usage_kwargs(completion.usage)
-        if completion.choices and completion.choices[0].finish_reason:
-            message.additional_kwargs["finish_reason"] = completion.choices[0].finish_reason
-        return ChatResponse(message=message, raw=completion, additional_kwargs=usage)
+        choice = completion.choices[0] if completion.choices else None
+        if choice is not None and choice.finish_reason:
+            message.additional_kwargs["finish_reason"] = choice.finish_reason
+        extra = usage_kwargs(completion.usage)
+        extra.update(
+            filter_kwargs(
+                completion.prompt_filter_results,
+                choice.content_filter_results if choice is not None else None,
+            )
+        )
+        return ChatResponse(message=message, raw=RawAnswer(completion), additional_kwargs=extra)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         completion = self._client.complete(to_wire_messages(messages), **self._params(kwargs))
@@ -262,24 +279,45 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         return self._chat_response(completion)
 
     @staticmethod
-    def _stream_response(acc: StreamAccumulator, chunk: Any) -> ChatResponse:
+    def _stream_response(state: ChatStreamState, chunk: ChatCompletionChunk) -> ChatResponse:
+        """One response of a stream: the message so far, read from the core's stream state.
+
+        ``delta`` is the chunk's new text; token usage and filter results are the stream's so
+        far (usage may come in a chunk followed by others, as OpenAI's moderation chunk).
+        """
         text = ""
-        for choice in chunk.choices or ():
-            if choice.index == 0:
-                text = acc.add(choice.delta, choice.finish_reason)
-        usage = usage_kwargs(chunk.usage) if chunk.usage is not None else {}
-        return ChatResponse(message=acc.message(), delta=text, raw=chunk, additional_kwargs=usage)
+        for wire in chunk.choices or ():
+            if wire.index == 0:
+                text = wire.delta.text or ""
+                break
+        choice = state.choice(0)
+        finished = state.done or (choice is not None and choice.finish_reason is not None)
+        message = message_from_state(choice, finished=finished)
+        if choice is not None and choice.finish_reason:
+            message.additional_kwargs["finish_reason"] = choice.finish_reason
+        extra = usage_kwargs(state.usage)
+        if state.prompt_filter_results is not None or (
+            choice is not None and choice.content_filter_results is not None
+        ):
+            extra.update(
+                filter_kwargs(
+                    state.prompt_filter_results,
+                    choice.content_filter_results if choice is not None else None,
+                )
+            )
+        return ChatResponse(
+            message=message, delta=text, raw=RawAnswer(chunk), additional_kwargs=extra
+        )
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         wire = to_wire_messages(messages)
         params = self._params(kwargs)
 
         def gen() -> ChatResponseGen:
-            acc = StreamAccumulator()
             with self._client.stream(wire, **params) as stream:
                 for chunk in stream:
                     self._note_model(chunk.model)
-                    yield self._stream_response(acc, chunk)
+                    yield self._stream_response(stream.state, chunk)
 
         return gen()
 
@@ -290,12 +328,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         params = self._params(kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
-            acc = StreamAccumulator()
             stream = await self._aclient.stream(wire, **params)
             async with stream:
                 async for chunk in stream:
                     self._note_model(chunk.model)
-                    yield self._stream_response(acc, chunk)
+                    yield self._stream_response(stream.state, chunk)
 
         return gen()
 

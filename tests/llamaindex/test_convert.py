@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import (
@@ -17,11 +18,11 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from azureinference import ConfigurationError
-from azureinference.types import ChatResponseMessage, FunctionCall, ToolCall
+from azureinference import ChatStreamState, ConfigurationError
+from azureinference.types import ChatCompletionChunk, ChatResponseMessage, FunctionCall, ToolCall
 from llamaindex_azureinference._convert import (
-    StreamAccumulator,
     from_wire_message,
+    message_from_state,
     to_wire_messages,
     tool_selections,
 )
@@ -165,39 +166,33 @@ def test_malformed_tool_arguments_are_kept_and_reported() -> None:
         tool_selections(message)
 
 
-def test_stream_accumulator_builds_the_message() -> None:
-    from azureinference.types import Delta, ToolCallDelta
+def _feed(state: ChatStreamState, delta: dict[str, Any], finish_reason: str | None = None) -> None:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+    state.handle_chunk(ChatCompletionChunk.model_validate({"choices": [choice]}))
 
-    acc = StreamAccumulator()
-    acc.add(Delta(content="Hel"))
-    acc.add(Delta(content="lo", reasoning_content="hm"))
-    acc.add(
-        Delta(
-            tool_calls=[
-                ToolCallDelta(index=0, id="c1", function=FunctionCall(name="f", arguments='{"a"'))
-            ]
-        )
-    )
-    acc.add(Delta(tool_calls=[ToolCallDelta(index=0, function=FunctionCall(arguments=": 2}"))]))
-    message = acc.message()
+
+def _so_far(state: ChatStreamState) -> ChatMessage:
+    choice = state.choice(0)
+    return message_from_state(choice, finished=bool(choice and choice.finish_reason))
+
+
+def test_stream_state_builds_the_message() -> None:
+    state = ChatStreamState()
+    _feed(state, {"content": "Hel"})
+    _feed(state, {"content": "lo", "reasoning_content": "hm"})
+    call = {"index": 0, "id": "c1", "function": {"name": "f", "arguments": '{"a"'}}
+    _feed(state, {"tool_calls": [call]})
+    _feed(state, {"tool_calls": [{"index": 0, "function": {"arguments": ": 2}"}}]})
+    message = _so_far(state)
     assert message.content == "Hello"
     assert json.loads(message.model_dump_json())["blocks"][2]["tool_kwargs"] == {"a": 2}
 
 
 def test_mid_stream_arguments_parse_partially_and_broken_ones_are_reported_at_the_end() -> None:
-    from azureinference.types import Delta, ToolCallDelta
-
-    acc = StreamAccumulator()
-    acc.add(
-        Delta(
-            tool_calls=[
-                ToolCallDelta(
-                    index=0, id="c1", function=FunctionCall(name="f", arguments='{"a": 1, "b')
-                )
-            ]
-        )
-    )
-    assert acc.message().blocks[0].tool_kwargs == {"a": 1}  # type: ignore[union-attr]
-    acc.add(Delta(), finish_reason="tool_calls")
+    state = ChatStreamState()
+    call = {"index": 0, "id": "c1", "function": {"name": "f", "arguments": '{"a": 1, "b'}}
+    _feed(state, {"tool_calls": [call]})
+    assert _so_far(state).blocks[0].tool_kwargs == {"a": 1}  # type: ignore[union-attr]
+    _feed(state, {}, finish_reason="tool_calls")
     with pytest.raises(ValueError, match="not a JSON object"):
-        tool_selections(acc.message())
+        tool_selections(_so_far(state))
