@@ -39,6 +39,7 @@ from .errors import (
     APITimeoutError,
     BadRequestError,
     ConfigurationError,
+    ContentFilterError,
     MalformedResponseError,
     NotFoundError,
     UnsupportedParameterError,
@@ -117,6 +118,22 @@ def _refuses(err: APIStatusError, param: str) -> bool:
     if err.param and param in err.param:
         return True
     return param in (err.service_message or "")
+
+
+def _names_nothing(err: APIStatusError) -> bool:
+    """True for a 400/422 refusal that names no parameter.
+
+    A gateway may say only that "one of the parameters" is wrong: LiteLLM rewrites a service's
+    422 into ``{"error": {"message": "litellm.BadRequestError: ... One of the parameters contain
+    invalid values.", "param": null, "code": "422"}}``. A content filter is no such refusal.
+    """
+    if isinstance(err, ContentFilterError):
+        return False
+    return isinstance(err, (UnsupportedParameterError, BadRequestError)) and not err.param
+
+
+# What the client adds to a streamed chat request on its own, for token usage.
+_OWN_STREAM_OPTIONS = {"include_usage": True}
 
 
 def _merge_embeddings(results: list[EmbeddingsResult], model: str | None) -> EmbeddingsResult:
@@ -366,23 +383,44 @@ class _BaseClient:
         return build_embeddings_request(self.endpoint, batch, **p)
 
     def _learn_chat(self, err: APIStatusError, params: dict[str, Any]) -> bool:
-        """Record what a refusal teaches; True when the request should be rebuilt and resent."""
-        if "stream_options" in params and _refuses(err, "stream_options"):
+        """Record what a refusal teaches; True when the request should be rebuilt and resent.
+
+        A parameter the client adds on its own (``stream_options``) never makes a call fail:
+        refused by name, or by a refusal that names no parameter (a gateway's), the call is
+        made once more without it, and the client remembers. A nameless refusal of a request
+        with nothing of ours left to drop, and a ``json_schema`` response format, is taken as
+        the json_schema refusal it most likely is (adapters then fall back to a tool call).
+        """
+        ours = params.get("stream") and params.get("stream_options") == _OWN_STREAM_OPTIONS
+        if "stream_options" in params and (
+            _refuses(err, "stream_options") or (ours and _names_nothing(err))
+        ):
+            log.info("Resending without stream_options, which the endpoint refused: %s", err)
             self.capabilities.stream_options = False
             params.pop("stream_options")
             return True
         rf = params.get("response_format")
         is_schema = isinstance(rf, Mapping) and rf.get("type") == "json_schema"
-        if is_schema and (_refuses(err, "response_format") or _refuses(err, "json_schema")):
+        if is_schema and (
+            _refuses(err, "response_format")
+            or _refuses(err, "json_schema")
+            or (_names_nothing(err) and self.capabilities.json_schema is None)
+        ):
             self.capabilities.json_schema = False
         return False
 
     def _learn_embeddings(self, err: APIStatusError, params: dict[str, Any]) -> bool:
+        """As `_learn_chat`, for embeddings: base64 (the client's own choice) and input_type."""
         if (
             params.get("encoding_format") is None
             and self.capabilities.base64_embeddings is not False
-            and (_refuses(err, "encoding_format") or _refuses(err, "base64"))
+            and (
+                _refuses(err, "encoding_format")
+                or _refuses(err, "base64")
+                or (_names_nothing(err) and self.capabilities.base64_embeddings is None)
+            )
         ):
+            log.info("Resending without encoding_format: base64, which was refused: %s", err)
             self.capabilities.base64_embeddings = False
             return True
         if (

@@ -16,16 +16,15 @@ import base64
 import gzip
 import json
 import struct
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from realwire_support import LAYERS, RUNNERS, Answer, Got, serve
 
-from azureinference import APIStatusError, AsyncClient, Client
+from azureinference import APIStatusError
 
 REALWIRE = Path(__file__).resolve().parents[2].parent / "shared" / "realwire"
 RECORDINGS = REALWIRE / "recordings"
@@ -36,9 +35,6 @@ if not RECORDINGS.is_dir():
         "beside the checkout, in ../shared/realwire.",
         allow_module_level=True,
     )
-
-KEY = "test-key-not-a-secret"
-LAYERS = ("core", "langchain", "llamaindex")
 
 
 def _load() -> dict[str, dict[str, Any]]:
@@ -225,55 +221,21 @@ def expected(rec: dict[str, Any]) -> Expected:
 # ---- the local server ------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    seen: dict[str, list[str]]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        parts = self.path.split("/")  # /rw/<id>/...
-        rec = RECS[parts[2]]
-        self.seen.setdefault(rec["id"], []).append(self.path.split("?")[0])
-        response = rec["response"]
-        body = base64.b64decode(response["body_b64"])
-        self.send_response(response["status"])
-        for name, value in response["headers"].items():
-            if name.lower() not in ("content-length", "transfer-encoding"):
-                self.send_header(name, value)
-        pieces = response.get("chunks")
-        if pieces:
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for piece in pieces:
-                data = piece.encode()
-                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-        else:
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        self.wfile.flush()
+def _answer(path: str) -> Answer:
+    rec = RECS[path.split("/")[2]]  # /rw/<id>/...
+    response = rec["response"]
+    return (
+        response["status"],
+        response["headers"],
+        base64.b64decode(response["body_b64"]),
+        response.get("chunks"),
+    )
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, dict[str, list[str]]]]:
-    seen: dict[str, list[str]] = {}
-    handler = type("Handler", (_Handler,), {"seen": seen})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+def server() -> Iterator[tuple[str, list[tuple[str, Any]]]]:
+    with serve(_answer) as running:
+        yield running
 
 
 def _endpoint(base: str, rec: dict[str, Any]) -> str:
@@ -284,180 +246,16 @@ def _endpoint(base: str, rec: dict[str, Any]) -> str:
 # ---- what each layer made of it, in one shape ----------------------------------------------
 
 
-@dataclass
-class Got:
-    text: str | None
-    reasoning: str | None
-    refusal: str | None
-    tool_calls: list[tuple[str | None, str | None, Any]]
-    finish_reason: str | None
-    usage: tuple[int, int, int] | None
-
-
-def _core_got(completion: Any) -> Got:
-    choice = completion.choices[0]
-    message = choice.message
-    usage = completion.usage
-    return Got(
-        message.text or None,
-        message.reasoning_text,
-        message.refusal,
-        [
-            (c.id, c.function.name, _args(c.function.arguments))
-            for c in message.tool_calls or ()
-        ],
-        choice.finish_reason,
-        (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) if usage else None,
-    )
-
-
-def _lc_got(message: Any) -> Got:
-    usage = message.usage_metadata
-    assert not message.invalid_tool_calls
-    return Got(
-        message.content or None,
-        message.additional_kwargs.get("reasoning_content"),
-        message.additional_kwargs.get("refusal"),
-        [(c["id"], c["name"], c["args"]) for c in message.tool_calls],
-        message.response_metadata.get("finish_reason"),
-        (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) if usage else None,
-    )
-
-
-def _li_got(llm: Any, response: Any) -> Got:
-    from llama_index.core.base.llms.types import TextBlock, ThinkingBlock
-
-    message = response.message
-    text = "".join(b.text for b in message.blocks if isinstance(b, TextBlock))
-    thinking = "".join(b.content or "" for b in message.blocks if isinstance(b, ThinkingBlock))
-    calls = llm.get_tool_calls_from_response(response, error_on_no_tool_call=False)
-    extra = response.additional_kwargs
-    usage = (
-        (extra["prompt_tokens"], extra["completion_tokens"], extra["total_tokens"])
-        if "total_tokens" in extra
-        else None
-    )
-    return Got(
-        text or None,
-        thinking or None,
-        message.additional_kwargs.get("refusal"),
-        [(c.tool_id, c.tool_name, c.tool_kwargs) for c in calls],
-        message.additional_kwargs.get("finish_reason"),
-        usage,
-    )
-
-
-def _chat_kwargs(rec: dict[str, Any]) -> dict[str, Any]:
-    tools = rec["request"].get("tools")
-    if not tools:
-        return {}
-    # The recorded request of some services' clients leaves out "type" (Mistral's): the API's.
-    return {"tools": [{"type": "function", **t} for t in tools]}
-
-
-async def _run_core(rec: dict[str, Any], endpoint: str, sync: bool) -> Got | list[list[float]]:
-    model = rec["request"].get("model")
-    messages = [{"role": "user", "content": rec["request"].get("prompt") or "Hi"}]
-    if sync:
-        with Client(endpoint, KEY, model=model, max_retries=0) as client:
-            if rec["route"] == "embeddings":
-                return client.embed(rec["request"]["input"]).vectors
-            if rec["request"].get("stream"):
-                with client.stream(messages, **_chat_kwargs(rec)) as stream:
-                    for _ in stream:
-                        pass
-                return _core_got(stream.state.final())
-            return _core_got(client.complete(messages, **_chat_kwargs(rec)))
-    aclient = AsyncClient(endpoint, KEY, model=model, max_retries=0)
-    try:
-        if rec["route"] == "embeddings":
-            return (await aclient.embed(rec["request"]["input"])).vectors
-        if rec["request"].get("stream"):
-            astream = await aclient.stream(messages, **_chat_kwargs(rec))
-            async with astream:
-                async for _ in astream:
-                    pass
-            return _core_got(astream.state.final())
-        return _core_got(await aclient.complete(messages, **_chat_kwargs(rec)))
-    finally:
-        await aclient.aclose()
-
-
-async def _run_langchain(rec: dict[str, Any], endpoint: str, sync: bool) -> Got | list[list[float]]:
-    from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
-
-    model = rec["request"].get("model")
-    prompt = rec["request"].get("prompt") or "Hi"
-    if rec["route"] == "embeddings":
-        embedder = AzureAIEmbeddingsModel(
-            endpoint=endpoint, credential=KEY, model=model, max_retries=0
-        )
-        texts = rec["request"]["input"]
-        if sync:
-            return embedder.embed_documents(texts)
-        return await embedder.aembed_documents(texts)
-    llm = AzureAIChatCompletionsModel(endpoint=endpoint, credential=KEY, model=model, max_retries=0)
-    kwargs = _chat_kwargs(rec)
-    if rec["request"].get("stream"):
-        if sync:
-            chunks = list(llm.stream(prompt, **kwargs))
-        else:
-            chunks = [c async for c in llm.astream(prompt, **kwargs)]
-        total = chunks[0]
-        for chunk in chunks[1:]:
-            total = total + chunk
-        return _lc_got(total)
-    message = llm.invoke(prompt, **kwargs) if sync else await llm.ainvoke(prompt, **kwargs)
-    return _lc_got(message)
-
-
-async def _run_llamaindex(
-    rec: dict[str, Any], endpoint: str, sync: bool
-) -> Got | list[list[float]]:
-    from llama_index.core.base.llms.types import ChatMessage
-
-    from llamaindex_azureinference import AzureAICompletionsModel, AzureAIEmbeddingsModel
-
-    model = rec["request"].get("model")
-    if rec["route"] == "embeddings":
-        embedder = AzureAIEmbeddingsModel(
-            endpoint=endpoint, credential=KEY, model_name=model, max_retries=0
-        )
-        texts = rec["request"]["input"]
-        if sync:
-            return embedder.get_text_embedding_batch(texts)
-        return await embedder.aget_text_embedding_batch(texts)
-    llm = AzureAICompletionsModel(
-        endpoint=endpoint, credential=KEY, model_name=model, max_retries=0
-    )
-    messages = [ChatMessage(role="user", content=rec["request"].get("prompt") or "Hi")]
-    kwargs = _chat_kwargs(rec)
-    if rec["request"].get("stream"):
-        if sync:
-            responses = list(llm.stream_chat(messages, **kwargs))
-        else:
-            responses = [r async for r in await llm.astream_chat(messages, **kwargs)]
-        last = responses[-1]
-        assert "".join(r.delta or "" for r in responses) == (last.message.content or "")
-        return _li_got(llm, last)
-    response = llm.chat(messages, **kwargs) if sync else await llm.achat(messages, **kwargs)
-    assert isinstance(response.raw, dict)  # the peer's raw: the answer as a dict
-    return _li_got(llm, response)
-
-
-_RUNNERS = {"core": _run_core, "langchain": _run_langchain, "llamaindex": _run_llamaindex}
-
-
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("rec_id", sorted(RECS))
 def test_every_layer_reads_the_recording(
-    server: tuple[str, dict[str, list[str]]], rec_id: str, layer: str, sync: bool
+    server: tuple[str, list[tuple[str, Any]]], rec_id: str, layer: str, sync: bool
 ) -> None:
     base, seen = server
     rec = RECS[rec_id]
     exp = expected(rec)
-    run = _RUNNERS[layer](rec, _endpoint(base, rec), sync)
+    run = RUNNERS[layer](rec, _endpoint(base, rec), sync)
     if exp.error is not None:
         status, message = exp.error
         with pytest.raises(APIStatusError) as caught:
@@ -478,4 +276,6 @@ def test_every_layer_reads_the_recording(
             assert (got.finish_reason or None) == (exp.finish_reason or None)
             assert got.usage == exp.usage
     route = "/embeddings" if rec["route"] == "embeddings" else "/chat/completions"
-    assert seen[rec_id][-1].endswith(route)
+    path = seen[-1][0]
+    assert path.startswith(f"/rw/{rec_id}/")
+    assert path.endswith(route)
