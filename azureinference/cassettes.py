@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .redaction import SECRET_HEADER_NAMES, is_secret_header, is_secret_query_name
+from .redaction import SECRET_HEADER_NAMES, is_secret_header, redact_query
 
 __all__ = [
     "KEEP_RESPONSE_HEADERS",
@@ -68,11 +68,7 @@ _JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
 def scrub_uri(uri: str, placeholder_host: str | None = None) -> str:
     """Hide secret query values (and user info) of a URI; rewrite its host if asked."""
     parts = urlsplit(uri)
-    query = "&".join(
-        f"{name}={REDACTED_VALUE}" if sep and is_secret_query_name(name) else piece
-        for piece in (parts.query.split("&") if parts.query else ())
-        for name, sep, _ in [piece.partition("=")]
-    )
+    query = redact_query(parts.query, REDACTED_VALUE)
     netloc = parts.netloc.rpartition("@")[2]
     scheme = parts.scheme
     if placeholder_host is not None and parts.hostname != placeholder_host:

@@ -32,6 +32,7 @@ __all__ = [
     "mark_credential_header",
     "redact_headers",
     "redact_options",
+    "redact_query",
     "redact_url",
 ]
 
@@ -93,14 +94,14 @@ def is_secret_query_name(name: str) -> bool:
     return bool(_SECRET_WORDS.search(name))
 
 
-def redact_query(query: str) -> str:
-    """Hide the values of the secret-looking parameters of a query string (kept as encoded)."""
+def redact_query(query: str, placeholder: str = REDACTED) -> str:
+    """Replace the values of the secret-looking parameters of a query string (kept as encoded)."""
     if not query:
         return query
     pieces = []
     for piece in query.split("&"):
         name, sep, _ = piece.partition("=")
-        pieces.append(f"{name}={REDACTED}" if sep and is_secret_query_name(name) else piece)
+        pieces.append(f"{name}={placeholder}" if sep and is_secret_query_name(name) else piece)
     return "&".join(pieces)
 
 
