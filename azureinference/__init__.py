@@ -36,6 +36,7 @@ from .errors import (
     UnsupportedParameterError,
 )
 from .requests import PreparedRequest, build_chat_request, build_embeddings_request
+from .ratelimit import RateLimiter, paced
 from .retry import RetryPolicy
 from .sse import ServerSentEvent, SSEDecoder, aiter_events, iter_events
 from .streaming import AsyncChatStream, ChatStream, ChatStreamState
@@ -79,6 +80,7 @@ __all__ = [
     "PermissionDeniedError",
     "PreparedRequest",
     "RateLimitError",
+    "RateLimiter",
     "RetryPolicy",
     "SSEDecoder",
     "ServerError",
@@ -91,5 +93,6 @@ __all__ = [
     "build_embeddings_request",
     "iter_events",
     "make_auth",
+    "paced",
     "parse_endpoint",
 ]

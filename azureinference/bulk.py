@@ -2,11 +2,11 @@
 
 `run_batches` (threads) and `arun_batches` (tasks) send the first batch alone, so what it
 teaches (base64, ``input_type``, the rate limits) serves the rest, then the others up to
-``max_concurrency`` at once, each paced by the client's `RateLimiter` (they run inside
-`paced`). Results come back in input order, one per batch, none lost or repeated. A failure
-names the inputs of its batch (``inputs 256-511 of 20000``, and ``.input_range``); the batches
-not started yet are cancelled. ``on_batch(index, result)`` is called in the caller's thread or
-task as each batch completes (progress bars).
+``max_concurrency`` at once, each paced by the client's `RateLimiter` (with more than one
+batch they run inside `paced`). Results come back in input order, one per batch, none lost or
+repeated. A failure names the inputs of its batch (``inputs 256-511 of 20000``, and
+``.input_range``); the batches not started yet are cancelled. ``on_batch(index, result)`` is
+called in the caller's thread or task as each batch completes (progress bars).
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def _check(max_concurrency: int) -> None:
         raise ConfigurationError(f"max_concurrency must be >= 1, not {max_concurrency}.")
 
 
-def _send_paced(send: Callable[[Sequence[_T]], _R], batch: Sequence[_T]) -> _R:
+def _send_paced(send: Callable[[Sequence[_T]], _R], batch: Sequence[_T], pace: bool) -> _R:
+    if not pace:
+        return send(batch)
     with paced():
         return send(batch)
 
@@ -78,7 +80,7 @@ def run_batches(
     def one(i: int) -> _R:
         start, batch = batches[i]
         try:
-            return _send_paced(send, batch)
+            return _send_paced(send, batch, len(batches) > 1)
         except Exception as exc:
             if len(batches) > 1:
                 name_inputs(exc, start, start + len(batch), total)
@@ -130,6 +132,8 @@ async def arun_batches(
         start, batch = batches[i]
         async with gate:
             try:
+                if len(batches) == 1:  # a single call: paced only where every call is
+                    return i, await send(batch)
                 with paced():
                     return i, await send(batch)
             except Exception as exc:

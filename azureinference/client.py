@@ -16,7 +16,7 @@ import platform
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from ._transport import (
     make_sync_http,
 )
 from .auth import AzureAuth, make_auth
+from .bulk import DEFAULT_MAX_CONCURRENCY, arun_batches, run_batches, split
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
     APIConnectionError,
@@ -44,6 +45,18 @@ from .errors import (
     NotFoundError,
     UnsupportedParameterError,
     error_from_response,
+    parse_retry_after,
+)
+from .ratelimit import (
+    PACED_429_RETRIES,
+    Cost,
+    RateLimiter,
+    Ticket,
+    chat_cost,
+    input_cost,
+    is_paced,
+    make_limiter,
+    pacing_mode,
 )
 from .redaction import check_header
 from .requests import (
@@ -180,6 +193,11 @@ CLIENT_OPTIONS = frozenset(
         "embed_batch_size",
         "httpx_kwargs",
         "max_response_bytes",
+        "rate_limiter",
+        "tokens_per_minute",
+        "requests_per_minute",
+        "rate_limit",
+        "max_concurrency",
     }
 )
 """The keyword options `Client` and `AsyncClient` take besides endpoint, credential and model:
@@ -262,6 +280,11 @@ class _BaseClient:
         embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE,
         httpx_kwargs: Mapping[str, Any] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        rate_limiter: RateLimiter | None = None,
+        tokens_per_minute: float | None = None,
+        requests_per_minute: float | None = None,
+        rate_limit: bool | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         if endpoint is None:
             endpoint = os.environ.get(ENV_ENDPOINT)
@@ -310,6 +333,10 @@ class _BaseClient:
             )
         self.max_response_bytes = max_response_bytes
         self._model_info: dict[str | None, ModelInfo | None] = {}
+        _check_positive_int("max_concurrency", max_concurrency, 1)
+        self.max_concurrency = max_concurrency
+        self.rate_limiter = make_limiter(rate_limiter, tokens_per_minute, requests_per_minute)
+        self._pacing = pacing_mode(rate_limit, self.rate_limiter)
 
     def __repr__(self) -> str:
         return (
@@ -432,7 +459,9 @@ class _BaseClient:
             return True
         return False
 
-    def _batches(self, input: Sequence[_T], batch_size: int | None) -> list[Sequence[_T]]:
+    def _batches(
+        self, input: Sequence[_T], batch_size: int | None
+    ) -> list[tuple[int, Sequence[_T]]]:
         if batch_size is not None:
             _check_positive_int("batch_size", batch_size, 1)
         size = batch_size or self.embed_batch_size
@@ -440,7 +469,32 @@ class _BaseClient:
             raise ConfigurationError("input must be a list of texts, not one str.")
         if not isinstance(input, Sequence) or isinstance(input, (bytes, Mapping)):
             raise ConfigurationError(f"input must be a list of texts, not {type(input).__name__}.")
-        return [input[i : i + size] for i in range(0, len(input), size)]
+        return split(input, size)
+
+    def _cost(self, cost: Any, *args: Any) -> Cost | None:
+        """``cost(*args)`` where this call is paced (`RateLimiter`), else None (no cost at all)."""
+        pacing = self._pacing
+        if pacing is False or (pacing is None and not is_paced()):
+            return None
+        return cost(*args)  # type: ignore[no-any-return]
+
+    def _paced_429(self, ticket: Ticket | None, response: httpx2.Response, throttled: int) -> bool:
+        """True for a 429 the limiter waits out (it paused on it) without using a retry."""
+        if ticket is None or response.status_code != 429 or throttled >= PACED_429_RETRIES:
+            return False
+        wait = parse_retry_after(response.headers)
+        return wait is None or wait <= self.retry_policy.max_retry_after
+
+    def _concurrency(self, max_concurrency: int | None) -> int:
+        if max_concurrency is None:
+            return self.max_concurrency
+        _check_positive_int("max_concurrency", max_concurrency, 1)
+        return max_concurrency
+
+    def _learn_usage(self, cost: Cost | None, usage: CompletionUsage | None) -> None:
+        if cost is not None and usage is not None:
+            completion = usage.completion_tokens if cost[1] is None else None
+            self.rate_limiter.learn_usage(cost[0], usage.prompt_tokens, completion)
 
     def _request_headers(self, req: PreparedRequest) -> dict[str, str]:
         headers = dict(req.headers)
@@ -576,6 +630,13 @@ class Client(_BaseClient):
             ``httpx2.BaseTransport``, or ``httpx2.AsyncBaseTransport`` for `AsyncClient`).
         max_response_bytes: The largest answer read, after decoding (default 128 MiB); a larger
             one raises `MalformedResponseError`.
+        tokens_per_minute: The deployment's token quota to pace to (wins over the
+            ``x-ratelimit-limit-tokens`` header, which is used where this is not set).
+        requests_per_minute: The request quota, likewise.
+        rate_limiter: A `RateLimiter` to share (with another client, say) instead.
+        rate_limit: None (default): pace bulk calls, and every call once a limit is set;
+            True: every call; False: none.
+        max_concurrency: Batches of one bulk call in flight at once (default 16).
 
     Raises:
         ConfigurationError: A bad endpoint or credential.
@@ -620,7 +681,7 @@ class Client(_BaseClient):
             with contextlib.suppress(Exception):  # at interpreter shutdown
                 http.close()
 
-    def _send(self, req: PreparedRequest) -> httpx2.Response:
+    def _send(self, req: PreparedRequest, cost: Cost | None = None) -> httpx2.Response:
         http = self.http
         timeout = self._timeout()
         request = http.build_request(
@@ -628,17 +689,31 @@ class Client(_BaseClient):
             timeout=timeout,
         )  # fmt: skip
         deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
-        attempt = 0
+        attempt = throttled = 0
+        ticket = None
         while True:
+            if cost is not None:
+                ticket = self.rate_limiter.acquire(*cost)
+                # A paced request's time counts from when the limiter lets it go.
+                deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
             try:
                 response = http.send(request, auth=self._auth, stream=req.stream)
             except httpx2.TransportError as exc:
+                if ticket is not None:
+                    self.rate_limiter.abandon(ticket)
                 delay = _within(deadline, self._connection_delay(attempt, exc))
                 if delay is None:
                     raise _transport_error(exc, req) from exc
             except httpx2.DecodingError as exc:
                 raise _decoding_error(exc, req) from exc
             else:
+                if ticket is not None:
+                    self.rate_limiter.answered(ticket, response.status_code, response.headers)
+                if self._paced_429(ticket, response, throttled):
+                    throttled += 1
+                    response.close()
+                    note_retry()
+                    continue  # acquire() waits out the pause
                 delay = _within(deadline, self._retry_delay(attempt, response))
                 if delay is None:
                     if log.isEnabledFor(logging.DEBUG):
@@ -649,8 +724,10 @@ class Client(_BaseClient):
             time.sleep(delay)
             attempt += 1
 
-    def _request(self, req: PreparedRequest) -> tuple[int, httpx2.Headers, bytes]:
-        response = self._send(req)
+    def _request(
+        self, req: PreparedRequest, cost: Cost | None = None
+    ) -> tuple[int, httpx2.Headers, bytes]:
+        response = self._send(req, cost)
         return response.status_code, response.headers, response.content
 
     def complete(
@@ -674,11 +751,15 @@ class Client(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params) as op:
             while True:
                 req = self._chat_request(messages, False, None, params)
+                cost = self._cost(chat_cost, messages, params)
                 try:
-                    return op.chat_result(parse_chat_completion(*self._request(req)))
+                    completion = parse_chat_completion(*self._request(req, cost))
                 except APIStatusError as err:
                     if not self._learn_chat(err, params):
                         raise
+                else:
+                    self._learn_usage(cost, completion.usage)
+                    return op.chat_result(completion)
 
     def stream(
         self,
@@ -701,7 +782,7 @@ class Client(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
             while True:
                 req = self._chat_request(messages, True, stream_usage, params)
-                response = self._send(req)
+                response = self._send(req, self._cost(chat_cost, messages, params))
                 if response.status_code < 300 and "json" not in response.headers.get(
                     "content-type", ""
                 ):
@@ -719,20 +800,28 @@ class Client(_BaseClient):
         input: Sequence[str],
         *,
         batch_size: int | None = None,
+        max_concurrency: int | None = None,
+        on_batch: Callable[[int, EmbeddingsResult], Any] | None = None,
         **params: Any,
     ) -> EmbeddingsResult:
         """Embed texts, in batches, asking for base64 and decoding it (floats where refused).
 
+        Batches after the first go concurrently (threads), paced at the deployment's quota by
+        `rate_limiter`; the vectors come back in input order.
+
         Args:
             input: The texts.
             batch_size: Inputs per request; default ``embed_batch_size``.
+            max_concurrency: Batches in flight at once; default the client's.
+            on_batch: Called as ``on_batch(index, result)`` in this thread as each batch
+                completes (a progress bar).
             **params: ``model``, ``dimensions``, ``input_type``, ``encoding_format``,
                 ``model_extras``, ``extra_parameters``, ``headers``.
 
         Raises:
-            As `complete`.
+            As `complete`; a failed batch's error names its inputs (and ``.input_range``).
         """
-        return self._embed(input, batch_size, False, params)
+        return self._embed(input, batch_size, False, params, max_concurrency, on_batch)
 
     def embed_images(
         self,
@@ -749,21 +838,39 @@ class Client(_BaseClient):
         return self._embed(input, batch_size, True, params)
 
     def _embed(
-        self, input: Sequence[Any], batch_size: int | None, images: bool, params: dict[str, Any]
+        self,
+        input: Sequence[Any],
+        batch_size: int | None,
+        images: bool,
+        params: dict[str, Any],
+        max_concurrency: int | None = None,
+        on_batch: Callable[[int, EmbeddingsResult], Any] | None = None,
     ) -> EmbeddingsResult:
-        results = []
         with start_embeddings(self.endpoint, self.model, input, params) as op:
-            for batch in self._batches(input, batch_size):
-                while True:
-                    req = self._embeddings_request(batch, images, params)
-                    try:
-                        results.append(parse_embeddings(*self._request(req)))
-                        break
-                    except APIStatusError as err:
-                        if not self._learn_embeddings(err, params):
-                            raise
+            results = run_batches(
+                self._batches(input, batch_size),
+                lambda batch: self._embed_batch(batch, images, params),
+                total=len(input),
+                max_concurrency=self._concurrency(max_concurrency),
+                on_batch=on_batch,
+            )
             merged = _merge_embeddings(results, params.get("model") or self.model)
             return op.embeddings_result(merged)
+
+    def _embed_batch(
+        self, batch: Sequence[Any], images: bool, params: dict[str, Any]
+    ) -> EmbeddingsResult:
+        cost = self._cost(input_cost, batch)
+        while True:
+            req = self._embeddings_request(batch, images, params)
+            try:
+                result = parse_embeddings(*self._request(req, cost))
+            except APIStatusError as err:
+                if not self._learn_embeddings(err, params):
+                    raise
+            else:
+                self._learn_usage(cost, result.usage)
+                return result
 
     def get_model_info(self, model: str | None = None) -> ModelInfo | None:
         """Return what ``/info`` says (fetched once, cached); None where there is no ``/info``.
@@ -815,7 +922,7 @@ class AsyncClient(_BaseClient):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _send(self, req: PreparedRequest) -> httpx2.Response:
+    async def _send(self, req: PreparedRequest, cost: Cost | None = None) -> httpx2.Response:
         http = await self.http()
         timeout = self._timeout()
         request = http.build_request(
@@ -823,17 +930,31 @@ class AsyncClient(_BaseClient):
             timeout=timeout,
         )  # fmt: skip
         deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
-        attempt = 0
+        attempt = throttled = 0
+        ticket = None
         while True:
+            if cost is not None:
+                ticket = await self.rate_limiter.aacquire(*cost)
+                # A paced request's time counts from when the limiter lets it go.
+                deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
             try:
                 response = await http.send(request, auth=self._auth, stream=req.stream)
             except httpx2.TransportError as exc:
+                if ticket is not None:
+                    self.rate_limiter.abandon(ticket)
                 delay = _within(deadline, self._connection_delay(attempt, exc))
                 if delay is None:
                     raise _transport_error(exc, req) from exc
             except httpx2.DecodingError as exc:
                 raise _decoding_error(exc, req) from exc
             else:
+                if ticket is not None:
+                    self.rate_limiter.answered(ticket, response.status_code, response.headers)
+                if self._paced_429(ticket, response, throttled):
+                    throttled += 1
+                    await response.aclose()
+                    note_retry()
+                    continue  # aacquire() waits out the pause
                 delay = _within(deadline, self._retry_delay(attempt, response))
                 if delay is None:
                     if log.isEnabledFor(logging.DEBUG):
@@ -844,8 +965,10 @@ class AsyncClient(_BaseClient):
             await asyncio.sleep(delay)
             attempt += 1
 
-    async def _request(self, req: PreparedRequest) -> tuple[int, httpx2.Headers, bytes]:
-        response = await self._send(req)
+    async def _request(
+        self, req: PreparedRequest, cost: Cost | None = None
+    ) -> tuple[int, httpx2.Headers, bytes]:
+        response = await self._send(req, cost)
         return response.status_code, response.headers, response.content
 
     async def complete(
@@ -857,11 +980,15 @@ class AsyncClient(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params) as op:
             while True:
                 req = self._chat_request(messages, False, None, params)
+                cost = self._cost(chat_cost, messages, params)
                 try:
-                    return op.chat_result(parse_chat_completion(*await self._request(req)))
+                    completion = parse_chat_completion(*await self._request(req, cost))
                 except APIStatusError as err:
                     if not self._learn_chat(err, params):
                         raise
+                else:
+                    self._learn_usage(cost, completion.usage)
+                    return op.chat_result(completion)
 
     async def stream(
         self,
@@ -874,7 +1001,7 @@ class AsyncClient(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
             while True:
                 req = self._chat_request(messages, True, stream_usage, params)
-                response = await self._send(req)
+                response = await self._send(req, self._cost(chat_cost, messages, params))
                 if response.status_code < 300 and "json" not in response.headers.get(
                     "content-type", ""
                 ):
@@ -892,10 +1019,12 @@ class AsyncClient(_BaseClient):
         input: Sequence[str],
         *,
         batch_size: int | None = None,
+        max_concurrency: int | None = None,
+        on_batch: Callable[[int, EmbeddingsResult], Any] | None = None,
         **params: Any,
     ) -> EmbeddingsResult:
-        """Embed texts (see `Client.embed`); batches go out concurrently, up to four at once."""
-        return await self._embed(input, batch_size, False, params)
+        """Embed texts (see `Client.embed`); batches after the first go as concurrent tasks."""
+        return await self._embed(input, batch_size, False, params, max_concurrency, on_batch)
 
     async def embed_images(
         self,
@@ -908,34 +1037,39 @@ class AsyncClient(_BaseClient):
         return await self._embed(input, batch_size, True, params)
 
     async def _embed(
-        self, input: Sequence[Any], batch_size: int | None, images: bool, params: dict[str, Any]
+        self,
+        input: Sequence[Any],
+        batch_size: int | None,
+        images: bool,
+        params: dict[str, Any],
+        max_concurrency: int | None = None,
+        on_batch: Callable[[int, EmbeddingsResult], Any] | None = None,
     ) -> EmbeddingsResult:
-        batches = self._batches(input, batch_size)
-        if not batches:
-            return _merge_embeddings([], params.get("model") or self.model)
         with start_embeddings(self.endpoint, self.model, input, params) as op:
-            # The first batch goes alone, so what it teaches (base64, input_type) serves the rest.
-            first = await self._embed_batch(batches[0], images, params)
-            gate = asyncio.Semaphore(4)
-
-            async def one(batch: Sequence[Any]) -> EmbeddingsResult:
-                async with gate:
-                    return await self._embed_batch(batch, images, params)
-
-            rest = await asyncio.gather(*(one(b) for b in batches[1:]))
-            merged = _merge_embeddings([first, *rest], params.get("model") or self.model)
+            results = await arun_batches(
+                self._batches(input, batch_size),
+                lambda batch: self._embed_batch(batch, images, params),
+                total=len(input),
+                max_concurrency=self._concurrency(max_concurrency),
+                on_batch=on_batch,
+            )
+            merged = _merge_embeddings(results, params.get("model") or self.model)
             return op.embeddings_result(merged)
 
     async def _embed_batch(
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
+        cost = self._cost(input_cost, batch)
         while True:
             req = self._embeddings_request(batch, images, params)
             try:
-                return parse_embeddings(*await self._request(req))
+                result = parse_embeddings(*await self._request(req, cost))
             except APIStatusError as err:
                 if not self._learn_embeddings(err, params):
                     raise
+            else:
+                self._learn_usage(cost, result.usage)
+                return result
 
     async def get_model_info(self, model: str | None = None) -> ModelInfo | None:
         """Return what ``/info`` says (see `Client.get_model_info`)."""

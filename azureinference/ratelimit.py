@@ -11,9 +11,10 @@ without 429 storms:
   has reached its place minus a burst (one second of quota by default, or the request's own
   cost when larger: a request bigger than the burst waits for a full bucket, then goes). This is
   GCRA (a token bucket) with reservations: waiters are served in order without waking each other.
-- **Limits** come from ``tokens_per_minute`` / ``requests_per_minute`` where given (a cap: a Ray
-  worker's share), else from ``x-ratelimit-limit-*``. Until a limit is known, the first request
-  goes alone and the others wait for its answer (which usually teaches the limits).
+- **Limits** come from ``tokens_per_minute`` / ``requests_per_minute`` where given (a Ray
+  worker's share; the headers do not override it), else from ``x-ratelimit-limit-*``. Until a
+  limit is known, the first request goes alone and the others wait for its answer (which
+  usually teaches the limits).
 - **Corrections from the headers**: each answer's ``remaining`` is compared with what the local
   bucket held when that request was sent; the difference moves the credit (down when others share
   the deployment or the service counts more; up, by at most one burst per answer, when it has
@@ -45,14 +46,20 @@ from typing import Any
 from .errors import ConfigurationError, parse_retry_after
 
 __all__ = [
+    "PACED_429_RETRIES",
+    "Cost",
     "RateLimitHeaders",
     "RateLimiter",
     "Ticket",
+    "chat_cost",
     "estimate_chat_tokens",
     "estimate_input_tokens",
     "estimate_text_tokens",
+    "input_cost",
     "is_paced",
+    "make_limiter",
     "paced",
+    "pacing_mode",
     "parse_duration",
     "read_rate_limit_headers",
 ]
@@ -196,6 +203,27 @@ def estimate_chat_tokens(messages: Sequence[Mapping[str, Any]], tools: Any = Non
     return total
 
 
+Cost = tuple[float, "float | None"]
+"""A request's estimated (prompt tokens, completion tokens); None: unknown completion."""
+
+
+def chat_cost(messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> Cost:
+    """The cost of a chat request: its prompt estimate and the ``max_tokens`` it asks for."""
+    limit = params.get("max_tokens") or params.get("max_completion_tokens")
+    completion = float(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
+    return float(estimate_chat_tokens(messages, params.get("tools"))), completion
+
+
+def input_cost(batch: Sequence[Any]) -> Cost:
+    """The cost of an embeddings request (no completion)."""
+    return float(estimate_input_tokens(batch)), 0.0
+
+
+PACED_429_RETRIES = 8
+"""429s retried, on top of ``max_retries``, for a request the limiter paces: the limiter waits
+for the ``retry-after`` given and slows down, so they do not fail a bulk job."""
+
+
 # ---- bulk calls -----------------------------------------------------------------------------
 
 _PACED: contextvars.ContextVar[bool] = contextvars.ContextVar("azureinference_paced", default=False)
@@ -218,6 +246,45 @@ def paced() -> Iterator[None]:
 def is_paced() -> bool:
     """True inside `paced`."""
     return _PACED.get()
+
+
+def make_limiter(
+    rate_limiter: RateLimiter | None,
+    tokens_per_minute: float | None,
+    requests_per_minute: float | None,
+) -> RateLimiter:
+    """The client's limiter: the one given (to share), else one with these limits.
+
+    Raises:
+        ConfigurationError: Both a limiter and limits, or a limit that is not a number > 0.
+    """
+    if rate_limiter is None:
+        return RateLimiter(tokens_per_minute, requests_per_minute)
+    if not isinstance(rate_limiter, RateLimiter):
+        raise ConfigurationError(
+            f"rate_limiter must be a RateLimiter, not {type(rate_limiter).__name__}."
+        )
+    if tokens_per_minute is not None or requests_per_minute is not None:
+        raise ConfigurationError(
+            "Pass either rate_limiter or tokens_per_minute/requests_per_minute (set the limits "
+            "on the RateLimiter you share)."
+        )
+    return rate_limiter
+
+
+def pacing_mode(rate_limit: bool | None, limiter: RateLimiter) -> bool | None:
+    """True: pace every call; None: bulk calls only (inside `paced`); False: never.
+
+    ``rate_limit=None`` paces bulk calls, and every call once a limit is set on the limiter.
+
+    Raises:
+        ConfigurationError: ``rate_limit`` is not True, False or None.
+    """
+    if rate_limit is not None and not isinstance(rate_limit, bool):
+        raise ConfigurationError(f"rate_limit must be True, False or None, not {rate_limit!r}.")
+    if rate_limit is None and (limiter.tokens_per_minute or limiter.requests_per_minute):
+        return True
+    return rate_limit
 
 
 # ---- the limiter ----------------------------------------------------------------------------
@@ -309,8 +376,9 @@ class RateLimiter:
     """Paces the requests of one client (all its threads and tasks) to the deployment's quota.
 
     Args:
-        tokens_per_minute: The token quota to keep under (a cap even where the service reports
-            a higher one); None: learn it from ``x-ratelimit-limit-tokens``.
+        tokens_per_minute: The token quota to keep under, whatever the service reports (a Ray
+            worker's share, a quota kept for other traffic); None: learn it from
+            ``x-ratelimit-limit-tokens``.
         requests_per_minute: The request quota, likewise.
         learn: Read the service's rate-limit headers (limits, remaining, resets).
         burst_seconds: How much quota may go at once, in seconds of quota.
@@ -355,6 +423,8 @@ class RateLimiter:
         self._blocked_until = -math.inf
         self._ratio = 1.0
         self._completion = 0.0
+        self._usage_seen = 0
+        self._completions_seen = 0
         self._answered = False
         self._probe_since: float | None = None
         self._generation = 0
@@ -392,8 +462,8 @@ class RateLimiter:
         """The per-minute limit in force for ``"tokens"`` or ``"requests"`` (None: unpaced)."""
         explicit = self.tokens_per_minute if lane == "tokens" else self.requests_per_minute
         learned = self._learned_tokens if lane == "tokens" else self._learned_requests
-        known = [v for v in (explicit, learned) if v is not None]
-        return min(known) * self._factor if known else None
+        known = explicit if explicit is not None else learned
+        return known * self._factor if known is not None else None
 
     def _configure(self, now: float) -> None:
         for name in ("tokens", "requests"):
@@ -530,15 +600,28 @@ class RateLimiter:
                 self._probe_since = None
 
     def learn_usage(
-        self, ticket: Ticket | None, prompt_tokens: int | None, completion_tokens: int | None
+        self, estimated: float, prompt_tokens: int | None, completion_tokens: int | None
     ) -> None:
-        """Learn from an answer's ``usage``: how far the estimates are from the service's count."""
+        """Learn from an answer's ``usage``: how far the estimates are from the service's count.
+
+        Args:
+            estimated: The prompt (or input) tokens estimated before sending.
+            prompt_tokens: ``usage.prompt_tokens``.
+            completion_tokens: ``usage.completion_tokens`` where no ``max_tokens`` was sent
+                (the service then charges what the answer used).
+        """
         with self._lock:
-            if ticket is not None and prompt_tokens and ticket.prompt_tokens > 0:
-                ratio = prompt_tokens / ticket.prompt_tokens
-                self._ratio = min(5.0, max(0.2, 0.8 * self._ratio + 0.2 * ratio))
+            # A running mean over the first five answers, then a moving one: bulk jobs of a
+            # few large batches need the count's ratio from the first answer on.
+            if prompt_tokens and estimated > 0:
+                self._usage_seen += 1
+                weight = max(0.2, 1.0 / self._usage_seen)
+                ratio = (1 - weight) * self._ratio + weight * prompt_tokens / estimated
+                self._ratio = min(5.0, max(0.2, ratio))
             if completion_tokens is not None:
-                self._completion = 0.8 * self._completion + 0.2 * completion_tokens
+                self._completions_seen += 1
+                weight = max(0.2, 1.0 / self._completions_seen)
+                self._completion = (1 - weight) * self._completion + weight * completion_tokens
 
     # ---- the drivers ----------------------------------------------------------------------
 

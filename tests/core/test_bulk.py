@@ -108,6 +108,7 @@ def test_one_batch_is_not_renamed(sync: bool) -> None:
     with pytest.raises(ServerError) as info:
         call()
     assert "inputs" not in str(info.value)
+    assert probe.paced == [False]  # a single call is paced only where every call is
 
 
 def test_nothing_to_send(sync: bool) -> None:

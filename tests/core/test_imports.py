@@ -39,6 +39,7 @@ EXPECTED_ALL = [
     "PermissionDeniedError",
     "PreparedRequest",
     "RateLimitError",
+    "RateLimiter",
     "RetryPolicy",
     "SSEDecoder",
     "ServerError",
@@ -51,6 +52,7 @@ EXPECTED_ALL = [
     "build_embeddings_request",
     "iter_events",
     "make_auth",
+    "paced",
     "parse_endpoint",
 ]
 

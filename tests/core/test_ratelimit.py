@@ -115,17 +115,21 @@ def test_chat_charge_adds_max_tokens_or_the_completions_seen(clock: FakeClock) -
     lim = limiter(clock, tokens_per_minute=6000)
     assert lim.charge(100, 50) == 150
     assert lim.charge(100) == 100  # nothing seen yet
-    ticket = lim.reserve(100, None, clock.now)
-    lim.learn_usage(ticket, 100, 40)
-    assert lim.charge(100) == pytest.approx(108)  # 0.2 of the way to 40
+    lim.learn_usage(100, 100, 40)
+    assert lim.charge(100) == pytest.approx(140)  # the first answer sets it
+    lim.learn_usage(100, 100, 20)
+    assert lim.charge(100) == pytest.approx(130)  # then a mean
 
 
 def test_usage_teaches_the_ratio_of_estimate_to_count(clock: FakeClock) -> None:
     lim = limiter(clock, tokens_per_minute=6000)
+    lim.learn_usage(100, 50, None)  # the service counts half what we guess
+    assert lim.charge(100, 0) == pytest.approx(50)
     for _ in range(40):
-        ticket = lim.reserve(100, 0, clock.now)
-        lim.learn_usage(ticket, 50, None)  # the service counts half what we guess
-    assert lim.charge(100, 0) == pytest.approx(50, rel=0.01)
+        lim.learn_usage(100, 400, None)  # bounded: never more than 5 times the estimate
+    assert lim.charge(100, 0) == pytest.approx(400, rel=0.01)
+    lim.learn_usage(0, 50, None)  # nothing estimated: nothing learned
+    assert lim.charge(100, 0) == pytest.approx(400, rel=0.01)
 
 
 @pytest.fixture
@@ -175,13 +179,14 @@ def test_a_job_takes_the_time_the_quota_allows(clock: FakeClock) -> None:
     assert clock.now - start == pytest.approx((200 * 50 - 100) / 100)
 
 
-def test_explicit_limit_caps_what_the_headers_say(clock: FakeClock) -> None:
+def test_a_set_limit_wins_over_what_the_headers_say(clock: FakeClock) -> None:
     lim = limiter(clock, tokens_per_minute=300)
     ticket = lim.reserve(1, 0, clock.now)
-    lim.observe(ticket, 200, {"x-ratelimit-limit-tokens": "600"}, clock.now)
-    assert lim.limit("tokens") == 300
-    lim.observe(ticket, 200, {"x-ratelimit-limit-tokens": "120"}, clock.now)
-    assert lim.limit("tokens") == 120
+    for limit in ("600", "120"):
+        lim.observe(ticket, 200, {"x-ratelimit-limit-tokens": limit}, clock.now)
+        assert lim.limit("tokens") == 300
+    lim.observe(ticket, 200, {"x-ratelimit-limit-requests": "120"}, clock.now)
+    assert lim.limit("requests") == 120  # not set: learned
 
 
 def test_invalid_settings_are_named() -> None:
