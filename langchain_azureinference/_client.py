@@ -39,6 +39,7 @@ from azureinference._arguments import (
     unknown_arguments_error,
 )
 from azureinference.endpoints import parse_endpoint
+from azureinference.ratelimit import make_limiter
 from azureinference.redaction import redact_options, redact_url
 from azureinference.requests import CHAT_FIELDS, EMBEDDINGS_FIELDS
 
@@ -243,14 +244,32 @@ def move_unknown_to_model_kwargs(cls: Any, data: dict[str, Any]) -> dict[str, An
 
 
 class ClientCache:
-    """Holds the lazily built sync and async core clients of one LangChain object."""
+    """Holds the lazily built sync and async core clients of one LangChain object.
 
-    __slots__ = ("_async", "_lock", "_sync")
+    Both share one rate limiter (built from ``tokens_per_minute``/``requests_per_minute`` in
+    the options, or the ``rate_limiter`` given), so sync and async calls pace together.
+    """
+
+    __slots__ = ("_async", "_limiter", "_lock", "_sync")
 
     def __init__(self) -> None:
         self._sync: Client | None = None
         self._async: AsyncClient | None = None
+        self._limiter: Any = None
         self._lock = threading.Lock()
+
+    def _shared(self, options: dict[str, Any]) -> dict[str, Any]:
+        # Called under the lock.
+        if self._limiter is None:
+            self._limiter = make_limiter(
+                options.get("rate_limiter"),
+                options.get("tokens_per_minute"),
+                options.get("requests_per_minute"),
+            )
+        for key in ("tokens_per_minute", "requests_per_minute"):
+            options.pop(key, None)
+        options["rate_limiter"] = self._limiter
+        return options
 
     def sync(self, options: Any) -> Client:
         """The sync client, built with ``options()`` on first use."""
@@ -259,7 +278,7 @@ class ClientCache:
             with self._lock:
                 client = self._sync
                 if client is None:
-                    client = self._sync = Client(**options())
+                    client = self._sync = Client(**self._shared(options()))
         return client
 
     def async_(self, options: Any) -> AsyncClient:
@@ -269,13 +288,14 @@ class ClientCache:
             with self._lock:
                 client = self._async
                 if client is None:
-                    client = self._async = AsyncClient(**options())
+                    client = self._async = AsyncClient(**self._shared(options()))
         return client
 
     def clear(self) -> None:
-        """Forget the clients (the next call builds new ones)."""
+        """Forget the clients and their limiter (the next call builds new ones)."""
         self._sync = None
         self._async = None
+        self._limiter = None
 
     def __copy__(self) -> ClientCache:
         return ClientCache()
@@ -324,8 +344,9 @@ class ConnectionFields(BaseModel):
 
     client_kwargs: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
     """Options of the core client: ``headers``, ``credential_scopes``, ``user_agent``,
-    ``httpx_kwargs``, ``extra_parameters``, ``retry_policy``... (hidden from ``repr`` and dumps:
-    headers may carry keys)."""
+    ``httpx_kwargs``, ``extra_parameters``, ``retry_policy``, ``tokens_per_minute``,
+    ``requests_per_minute``, ``rate_limit``, ``max_concurrency``... (hidden from ``repr`` and
+    dumps: headers may carry keys)."""
 
     model_name: str | None = Field(default=None, alias="model")
     """The model (or Azure OpenAI deployment); None for single-model endpoints."""

@@ -21,13 +21,14 @@ from langchain_core.language_models import (
 )
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from pydantic import Field, field_validator
 
 from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
 from azureinference.endpoints import parse_endpoint
 from azureinference.errors import fallback_refused
+from azureinference.ratelimit import paced
 from azureinference.redaction import redact_options
 from azureinference.requests import CHAT_FIELDS, check_chat_params, split_model_kwargs
 from azureinference.types import ChatCompletion
@@ -354,6 +355,32 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
                 with _fallback_refused(refusal):
                     completion = await client.complete(request.messages, **request.params)
         return self._result(completion, request)
+
+    def batch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any | None,
+    ) -> list[AIMessage]:
+        """`Runnable.batch`, paced at the deployment's quota by the client's rate limiter."""
+        with paced():
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any | None,
+    ) -> list[AIMessage]:
+        """`Runnable.abatch`, paced at the deployment's quota by the client's rate limiter."""
+        with paced():
+            return await super().abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
 
     def _open_stream(self, client: Client, request: _Request) -> ChatStream:
         try:

@@ -29,6 +29,7 @@ from azureinference._arguments import (
     unknown_arguments_error,
 )
 from azureinference.endpoints import parse_endpoint
+from azureinference.ratelimit import make_limiter
 from azureinference.redaction import redact_options, redact_url
 
 __all__ = [
@@ -131,6 +132,12 @@ def make_clients(
         ConfigurationError: A bad endpoint or credential.
     """
     options = read_client_kwargs(client_kwargs).options
+    # One rate limiter for both clients: sync and async calls pace together.
+    options["rate_limiter"] = make_limiter(
+        options.get("rate_limiter"),
+        options.pop("tokens_per_minute", None),
+        options.pop("requests_per_minute", None),
+    )
     if api_version is not None:
         options["api_version"] = api_version
     if timeout is not None:

@@ -8,11 +8,20 @@ texts and ``"query"`` for queries, dropped for endpoints that refuse it), images
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from llama_index.core.base.embeddings.base import Embedding
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
+from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from llama_index.core.embeddings.multi_modal_base import MultiModalEmbedding
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.embedding import (
+    EmbeddingEndEvent,
+    EmbeddingStartEvent,
+)
 from llama_index.core.schema import ImageType
 
 from azureinference import AsyncClient, Client, ModelInfo
@@ -30,6 +39,8 @@ from ._convert import image_to_url
 
 __all__ = ["AzureAIEmbeddingsModel"]
 
+dispatcher = get_dispatcher(__name__)
+
 DEFAULT_EMBED_BATCH_SIZE = 96
 """Texts per request: LlamaIndex's default of 10 makes 2,000 texts 200 requests; 96 is the most
 Cohere's embedding models take in one request (OpenAI's take 2,048)."""
@@ -46,6 +57,24 @@ def _image_url(image: ImageType) -> str:
     if hasattr(image, "read"):
         return image_to_url(ImageBlock(image=image.read()))
     return image_to_url(ImageBlock(path=image))
+
+
+@contextmanager
+def _progress(show: bool, total: int) -> Iterator[Callable[[int, Any], None]]:
+    """An ``on_batch`` callback that moves a tqdm bar (LlamaIndex's ``show_progress``)."""
+    bar: Any = None
+    if show:
+        try:  # through importlib: tqdm ships no type hints
+            tqdm = importlib.import_module("tqdm.auto").tqdm
+        except ImportError:  # pragma: no cover - tqdm comes with llama-index-core
+            pass
+        else:
+            bar = tqdm(total=total, desc="Generating embeddings")
+    try:
+        yield lambda _index, result: bar.update(len(result.data or [])) if bar else None
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
@@ -187,6 +216,57 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await self._aembed(texts, "document")
+
+    # ---- batches: concurrent, paced at the quota, in order ----------------------------------
+
+    def _bulk(self, texts: list[str]) -> bool:
+        # LlamaIndex's own cache and rate limiter work batch by batch: leave those to it.
+        return bool(texts) and self.embeddings_cache is None and self.rate_limiter is None
+
+    def _report_batches(self, texts: list[str], vectors: list[Embedding]) -> None:
+        """The events LlamaIndex sends per batch (callbacks, instrumentation), once all are in."""
+        model_dict = self.to_payload()
+        size = self.embed_batch_size
+        for start in range(0, len(texts), size):
+            chunks, embeddings = texts[start : start + size], vectors[start : start + size]
+            dispatcher.event(EmbeddingStartEvent(model_dict=model_dict))
+            with self.callback_manager.event(
+                CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: model_dict}
+            ) as event:
+                event.on_end(
+                    payload={EventPayload.CHUNKS: chunks, EventPayload.EMBEDDINGS: embeddings}
+                )
+            dispatcher.event(EmbeddingEndEvent(chunks=chunks, embeddings=embeddings))
+
+    @dispatcher.span
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Embed texts: ``embed_batch_size`` per request, the requests concurrently.
+
+        They go at the deployment's quota (the core's rate limiter) and come back in input
+        order; a failure names the inputs of its batch.
+        """
+        if not self._bulk(texts):
+            return super().get_text_embedding_batch(texts, show_progress, **kwargs)
+        with _progress(show_progress, len(texts)) as on_batch:
+            vectors = self._client.embed(
+                texts, on_batch=on_batch, **self._params("document")
+            ).vectors
+        self._report_batches(texts, vectors)
+        return vectors
+
+    @dispatcher.span
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Embed texts (see `get_text_embedding_batch`)."""
+        if not self._bulk(texts):
+            return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
+        with _progress(show_progress, len(texts)) as on_batch:
+            result = await self._aclient.embed(texts, on_batch=on_batch, **self._params("document"))
+        self._report_batches(texts, result.vectors)
+        return result.vectors
 
     def _image_params(self) -> dict[str, Any]:
         params = self._params(None)
