@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
-SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
+# Examples that need an optional extra have a test of their own (tests/test_ray_example.py).
+OWN_TEST = {"ray_embed.py"}
+SCRIPTS = sorted(
+    p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_") and p.name not in OWN_TEST
+)
 
 # What each example shows, as the emulator answers it (deterministic).
 EXPECTED = {
