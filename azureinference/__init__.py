@@ -35,8 +35,8 @@ from .errors import (
     ServerError,
     UnsupportedParameterError,
 )
-from .requests import PreparedRequest, build_chat_request, build_embeddings_request
 from .ratelimit import RateLimiter, paced
+from .requests import PreparedRequest, build_chat_request, build_embeddings_request
 from .retry import RetryPolicy
 from .sse import ServerSentEvent, SSEDecoder, aiter_events, iter_events
 from .streaming import AsyncChatStream, ChatStream, ChatStreamState
