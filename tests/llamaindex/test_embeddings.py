@@ -39,7 +39,8 @@ def test_batches_and_dimensions(emu: Emulator) -> None:
     )
     vectors = embedder.get_text_embedding_batch([f"text {i}" for i in range(5)])
     assert [len(v) for v in vectors] == [32] * 5
-    assert [len(b["input"]) for b in bodies(emu)] == [2, 2, 1]
+    # The first batch goes alone, the others concurrently: in any order.
+    assert sorted((len(b["input"]) for b in bodies(emu)), reverse=True) == [2, 2, 1]
     assert vectors[0] == embedder.get_text_embedding("text 0")
 
 
