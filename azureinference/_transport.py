@@ -42,6 +42,7 @@ __all__ = [
     "Guard",
     "LoopClients",
     "as_timeout",
+    "check_transport",
     "make_async_http",
     "make_sync_http",
 ]
@@ -113,15 +114,19 @@ def _client_kwargs(kwargs: Mapping[str, Any], family: type, who: str) -> dict[st
     A transport of the wrong family (an ``httpx`` one, or a sync one for `AsyncClient`) is
     refused by name.
     """
-    kw = {"limits": LIMITS, **kwargs}
-    transport = kw.get("transport")
+    check_transport(kwargs, family, who)
+    return {"limits": LIMITS, **kwargs}
+
+
+def check_transport(kwargs: Mapping[str, Any], family: type, who: str) -> None:
+    """Refuse a caller's transport of the wrong family, naming the one expected."""
+    transport = kwargs.get("transport")
     if transport is not None and not isinstance(transport, family):
         raise ConfigurationError(
             f"httpx_kwargs['transport'] must be an httpx2.{family.__name__} for {who}, not "
             f"{type(transport).__module__}.{type(transport).__name__} (the core is built on "
             "httpx2; an httpx transport is another library's)."
         )
-    return kw
 
 
 def _with_hooks(

@@ -28,6 +28,7 @@ from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     LoopClients,
     as_timeout,
+    check_transport,
     make_async_http,
     make_sync_http,
 )
@@ -647,6 +648,7 @@ class Client(_BaseClient):
         self._init_transport()
 
     def _init_transport(self) -> None:
+        check_transport(self._httpx_kwargs, httpx2.BaseTransport, "Client")
         self._http: httpx2.Client | None = None
         self._http_lock = threading.Lock()
 
@@ -903,6 +905,7 @@ class AsyncClient(_BaseClient):
         self._init_transport()
 
     def _init_transport(self) -> None:
+        check_transport(self._httpx_kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
         self._loop_clients = LoopClients()
 
     def _make_http(self) -> httpx2.AsyncClient:

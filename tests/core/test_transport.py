@@ -254,10 +254,8 @@ def test_timeout_accepts_numbers_httpx2_and_httpx_timeouts() -> None:
 
 async def test_a_transport_of_another_family_is_refused_by_name(sync: bool) -> None:
     wrong = httpx.MockTransport(lambda r: httpx.Response(200)) if sync else httpx2.HTTPTransport()
-    client = client_for("http://127.0.0.1:1", sync, httpx_kwargs={"transport": wrong})
     with pytest.raises(ConfigurationError, match=r"httpx_kwargs\['transport'\] must be an httpx2"):
-        await maybe_await(client.complete(HI))
-    await close(client)
+        client_for("http://127.0.0.1:1", sync, httpx_kwargs={"transport": wrong})
 
 
 # ---- decoding --------------------------------------------------------------------------------
