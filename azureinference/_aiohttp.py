@@ -30,7 +30,6 @@ InvalidURL, NonHttpUrlClientError     UnsupportedProtocol
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import httpx2
@@ -93,23 +92,7 @@ class _Body(httpx2.AsyncByteStream):
 
 
 class Transport(AiohttpTransport):
-    """The adapter's transport: errors mapped again, a session that honours ``trust_env``."""
-
-    def __init__(self, *, trust_env: bool = True, **kwargs: Any) -> None:
-        super().__init__(trust_env=trust_env, **kwargs)
-        self._trust_env = trust_env
-
-    def get_client(self) -> aiohttp.ClientSession:
-        """A session on our connector settings; ``trust_env`` lets aiohttp read proxy variables."""
-        if self.client is not None:
-            return super().get_client()
-        limits: httpx2.Limits = self.limits
-        connector = aiohttp.TCPConnector(
-            keepalive_timeout=limits.keepalive_expiry,
-            ssl=self.ssl_context,
-            limit=limits.max_connections or 0,
-        )
-        return aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
+    """The adapter's transport, with every error mapped again by `map_error`."""
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Send through aiohttp; errors are ``httpx2``'s, mapped by `map_error`."""

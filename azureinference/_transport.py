@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 import weakref
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -102,7 +103,7 @@ def make_async_http(
     """
     kw = _client_kwargs(kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
     if kw.get("transport") is None:
-        kw["transport"] = _aiohttp_transport(kw)
+        kw["transport"] = _aiohttp_transport(kw, origin)
     guard = _Hooks(origin, max_bytes)
     kw["event_hooks"] = _with_hooks(kw.get("event_hooks"), guard.arequest, guard.aresponse)
     return httpx2.AsyncClient(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
@@ -281,18 +282,34 @@ class Guard(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         await self._inner.aclose()
 
 
-def _aiohttp_transport(kw: dict[str, Any]) -> httpx2.AsyncBaseTransport:
+def _aiohttp_transport(kw: dict[str, Any], origin: httpx2.URL) -> httpx2.AsyncBaseTransport:
     # Imported here: aiohttp takes ~100 ms to import, paid only by async users.
     from ._aiohttp import Transport
 
+    trust_env = bool(kw.get("trust_env", True))
     proxy = kw.pop("proxy", None)
+    if proxy is None and trust_env:
+        proxy = _env_proxy(origin)
     return Transport(
         verify=kw.pop("verify", True),
         cert=kw.pop("cert", None),
-        trust_env=bool(kw.get("trust_env", True)),
+        trust_env=trust_env,
         limits=kw.pop("limits"),
         proxy=httpx2.Proxy(proxy) if isinstance(proxy, (str, httpx2.URL)) else proxy,
     )
+
+
+def _env_proxy(origin: httpx2.URL) -> str | None:
+    """The proxy the environment names for ``origin``, read once, when the client is built.
+
+    ``HTTPS_PROXY``/``HTTP_PROXY``, then ``ALL_PROXY``, with ``NO_PROXY`` honoured, as ``httpx2``
+    reads them. (aiohttp's own ``trust_env`` reads the environment and ``.netrc`` on a worker
+    thread for every request: two thread hops per call.)
+    """
+    proxies = urllib.request.getproxies()
+    if not proxies or urllib.request.proxy_bypass(origin.host):
+        return None
+    return proxies.get(origin.scheme) or proxies.get("all")
 
 
 # Every loop's closers, held here and not only by the AsyncClient: a client dropped before its

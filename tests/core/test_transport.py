@@ -460,3 +460,18 @@ def test_closed_event_loops_are_released(local_server: LocalServer) -> None:
     assert _live(asyncio.AbstractEventLoop) <= loops
     assert _live(httpx2.AsyncClient) <= clients
     assert _live(aiohttp.ClientSession) <= sessions
+
+
+def test_async_proxy_from_the_environment_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp's own trust_env reads the environment on a thread for every request; we read
+    HTTPS_PROXY / NO_PROXY once, as httpx2 does, and give the proxy to the transport."""
+    from azureinference._transport import _env_proxy
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    origin = httpx2.URL("https://my-resource.services.ai.azure.com")
+    assert _env_proxy(origin) is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert _env_proxy(origin) == "http://proxy.internal:3128"
+    monkeypatch.setenv("NO_PROXY", ".azure.com")
+    assert _env_proxy(origin) is None
