@@ -161,3 +161,27 @@ def test_errors_are_openais_classes_with_message_and_parameter(llm: Any) -> None
     assert caught.value.param == "temperature"
     assert "temperature must be a number" in caught.value.message
     assert json.loads(caught.value.response.text)["error"]["type"] == "invalid_request_error"
+
+
+def test_azure_chat_openai_on_the_deployment_route(emu: Emulator) -> None:
+    emu.reset()
+    azure = langchain_openai.AzureChatOpenAI(
+        azure_endpoint=emu.url,
+        api_key=emu.key,
+        api_version="2024-10-21",
+        azure_deployment=CHAT,
+        max_retries=0,
+    )
+    assert azure.invoke("Hi").content == "You said: Hi"
+    assert emu.requests[-1].path == f"/openai/deployments/{CHAT}/chat/completions"
+    person = azure.with_structured_output(Person).invoke("Ada Lovelace was 36.")
+    assert person == Person(name="Ada Lovelace", age=36)
+    embeddings = langchain_openai.AzureOpenAIEmbeddings(
+        azure_endpoint=emu.url,
+        api_key=emu.key,
+        api_version="2024-10-21",
+        azure_deployment=EMBED,
+        check_embedding_ctx_length=False,
+        max_retries=0,
+    )
+    assert len(embeddings.embed_query("a cat")) == 1536
