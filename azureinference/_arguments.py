@@ -84,10 +84,19 @@ class ClientKwargs:
 
 
 def read_client_kwargs(client_kwargs: Mapping[str, Any] | None) -> ClientKwargs:
-    """Sort ``client_kwargs`` into core options, field values and ignored keys (no I/O)."""
+    """Sort ``client_kwargs`` into core options, field values and ignored keys (no I/O).
+
+    Raises:
+        ConfigurationError: ``client_kwargs`` is not a mapping.
+    """
     result = ClientKwargs()
-    if not client_kwargs:
+    if client_kwargs is None:
         return result
+    if not isinstance(client_kwargs, Mapping):
+        raise ConfigurationError(
+            "client_kwargs must be a dict of client options, not "
+            f"{type(client_kwargs).__name__}."
+        )
     for key, value in client_kwargs.items():
         name = AZURE_CORE_OPTIONS.get(key, key)
         if name.startswith("httpx_kwargs."):

@@ -196,3 +196,11 @@ def test_our_spelling_wins_over_the_peers(
     monkeypatch.setenv("AZURE_AI_INFERENCE_ENDPOINT", "https://other.services.ai.azure.com/models")
     assert LIChat(credential=emu.key).endpoint == emu.endpoint
     assert LCChat(credential=emu.key).endpoint == emu.endpoint
+
+
+@pytest.mark.parametrize("kind", ["langchain", "llamaindex"])
+def test_client_kwargs_that_are_not_a_dict_are_named(
+    azure_inference_emulator: Emulator, kind: str
+) -> None:
+    with pytest.raises(ValueError, match="client_kwargs must be a dict"):
+        _chat(kind, azure_inference_emulator, client_kwargs=["retry_total"])
