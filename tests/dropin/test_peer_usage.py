@@ -57,6 +57,11 @@ def test_langchain_peer_readme(azure_inference_emulator: Emulator) -> None:
     assert answer.content == "You said: hi!"
     assert answer.usage_metadata is not None
     assert answer.usage_metadata["total_tokens"] > 0
+    streamed = None
+    for chunk in model.stream(messages):
+        streamed = chunk if streamed is None else streamed + chunk
+    assert streamed is not None
+    assert streamed.usage_metadata == answer.usage_metadata
     joke = model.with_structured_output(Joke, method="json_schema").invoke("Tell me a joke")
     assert isinstance(joke, Joke)
     embeddings = AzureAIEmbeddingsModel(
@@ -72,6 +77,10 @@ def test_llamaindex_peer_readme(azure_inference_emulator: Emulator) -> None:
     )
     resp = llm.chat(messages=[ChatMessage(role="user", content="Who is Paul Graham?")])
     assert resp.message.content == "You said: Who is Paul Graham?"
+    usage = resp.additional_kwargs  # as llama-index-llms-openai reports it
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+    *_, last = llm.stream_chat([ChatMessage(role="user", content="count to 3")])
+    assert last.additional_kwargs["completion_tokens"] > 0  # usage at a stream's end too
     assert llm.complete("hi").text == "You said: hi"
     embed_model = LIEmbeddingsModel(
         endpoint=emu.endpoint, credential=emu.key, model_name="emulator-embed"
