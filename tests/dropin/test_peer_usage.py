@@ -282,7 +282,7 @@ def test_every_llamaindex_peer_argument_is_an_argument_here(
     emu = azure_inference_emulator
     parameters = inspect.signature(peer.AzureAICompletionsModel.__init__).parameters
     names = [p for p in parameters if p not in ("self", "kwargs")]
-    values = {
+    values: dict[str, Any] = {
         "endpoint": emu.endpoint,
         "credential": emu.key,
         "temperature": 0,
@@ -291,6 +291,6 @@ def test_every_llamaindex_peer_argument_is_an_argument_here(
         "api_version": "2024-05-01-preview",
         "client_kwargs": {"retry_total": 0},
     }
-    given = {name: values.get(name, parameters[name].default) for name in names}
+    given: dict[str, Any] = {name: values.get(name, parameters[name].default) for name in names}
     llm = AzureAICompletionsModel(**given)
     assert llm.complete("hi").text == "You said: hi"
