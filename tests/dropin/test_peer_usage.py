@@ -10,13 +10,13 @@ the issue has its own test here or in ``test_arguments.py`` (items 3, 4), ``test
 from __future__ import annotations
 
 import inspect
-import warnings
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core._api.beta_decorator import LangChainBetaWarning
 from langchain_core.exceptions import ModelInvalidRequestError
-from langchain_core.load import dumps, loads
 from langchain_core.messages import HumanMessage, SystemMessage
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
@@ -33,6 +33,8 @@ from azureinference.emulator import Emulator
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
 from llamaindex_azureinference import AzureAICompletionsModel
 from llamaindex_azureinference import AzureAIEmbeddingsModel as LIEmbeddingsModel
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Joke(BaseModel):
@@ -240,24 +242,40 @@ def test_a_wrong_key_is_not_called_missing(azure_inference_emulator: Emulator) -
 def test_serialization_round_trip_with_the_documented_line(
     azure_inference_emulator: Emulator,
 ) -> None:
+    # In a process of its own: langchain-core warns about its beta ``loads`` once per process,
+    # and other tests expect that warning.
     emu = azure_inference_emulator
-    llm = AzureAIChatCompletionsModel(
-        endpoint=emu.endpoint, credential=emu.key, model="emulator-chat", temperature=0.1
+    code = f"""
+import warnings
+from langchain_core.load import dumps, loads
+from langchain_azureinference import AzureAIChatCompletionsModel
+
+warnings.simplefilter("ignore")
+llm = AzureAIChatCompletionsModel(
+    endpoint={emu.endpoint!r}, credential={emu.key!r}, model="emulator-chat", temperature=0.1
+)
+text = dumps(llm)
+assert {emu.key!r} not in text
+# The README's line:
+llm = loads(
+    text,
+    allowed_objects=[AzureAIChatCompletionsModel],
+    valid_namespaces=["langchain_azureinference"],
+    secrets_map={{"AZURE_INFERENCE_CREDENTIAL": {emu.key!r}}},
+)
+assert type(llm) is AzureAIChatCompletionsModel and llm.temperature == 0.1
+print(llm.invoke("hi").content)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
-    text = dumps(llm)
-    assert emu.key not in text
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LangChainBetaWarning)
-        # The README's line:
-        revived = loads(
-            text,
-            allowed_objects=[AzureAIChatCompletionsModel],
-            valid_namespaces=["langchain_azureinference"],
-            secrets_map={"AZURE_INFERENCE_CREDENTIAL": emu.key},
-        )
-    assert isinstance(revived, AzureAIChatCompletionsModel)
-    assert revived.temperature == 0.1
-    assert revived.invoke("hi").content == "You said: hi"
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "You said: hi"
 
 
 # ---- the peers' constructors (when installed): every argument is taken ---------------------
