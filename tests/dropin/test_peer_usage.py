@@ -90,6 +90,44 @@ def test_llamaindex_peer_readme(azure_inference_emulator: Emulator) -> None:
     assert len(embed_model.get_text_embedding("hi")) == 1024
 
 
+# ---- items 1, 2: the peers' metadata keys and raw, next to the OpenAI packages' ----------------
+
+
+def test_langchain_metadata_has_the_peers_keys_and_chatopenais(
+    azure_inference_emulator: Emulator,
+) -> None:
+    emu = azure_inference_emulator
+    model = AzureAIChatCompletionsModel(
+        endpoint=emu.endpoint, credential=emu.key, model="emulator-chat"
+    )
+    answer = model.invoke("hi")
+    meta = answer.response_metadata
+    assert meta["model"] == meta["model_name"] == "emulator-chat"  # the peer's, ChatOpenAI's
+    usage = meta["token_usage"]
+    assert (usage["input_tokens"], usage["output_tokens"]) == (
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
+    )
+    result = model.generate([[HumanMessage(content="hi")]])
+    assert result.llm_output is not None
+    assert result.llm_output["model"] == result.llm_output["model_name"] == "emulator-chat"
+    assert result.llm_output["token_usage"]["input_tokens"] > 0
+
+
+def test_llamaindex_raw_is_the_answer_as_a_dict(azure_inference_emulator: Emulator) -> None:
+    emu = azure_inference_emulator
+    llm = AzureAICompletionsModel(
+        endpoint=emu.endpoint, credential=emu.key, model_name="emulator-chat"
+    )
+    resp = llm.chat([ChatMessage(role="user", content="hi")])
+    assert isinstance(resp.raw, dict)
+    assert resp.raw["usage"]["total_tokens"] > 0  # as with the peer
+    assert resp.raw["choices"][0]["message"]["content"] == "You said: hi"
+    chunks = list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
+    assert all(isinstance(c.raw, dict) for c in chunks)
+    assert any(c.raw.get("usage") for c in chunks)
+
+
 # ---- item 5: a refused value is a bad request quoting the service; the same local checks ------
 
 
