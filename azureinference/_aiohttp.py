@@ -8,7 +8,8 @@ sends every ``ClientConnectionError`` to ``ConnectTimeout``, so a refused connec
 failure, a TLS error or a server closing a kept-alive connection all look like timeouts, and
 errors it does not list (a malformed answer, ``ClientResponseError``) escape as aiohttp's own.
 `Transport` subclasses the adapter's transport and maps each error again from the aiohttp error
-it came from, on the request and while the body is read, as ``httpx2``'s own transport would:
+it came from, as ``httpx2``'s own transport would (on the request here; while the body is read,
+in `Guard`):
 
 ====================================  ==========================
 aiohttp                               httpx2
@@ -28,8 +29,6 @@ InvalidURL, NonHttpUrlClientError     UnsupportedProtocol
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx2
@@ -71,26 +70,6 @@ def map_error(exc: BaseException) -> BaseException:
     return exc  # pragma: no cover - ClientError is the last row
 
 
-class _Body(httpx2.AsyncByteStream):
-    """The adapter's response body, with errors raised while reading mapped by `map_error`."""
-
-    def __init__(self, inner: httpx2.AsyncByteStream) -> None:
-        self._inner = inner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._inner:
-                yield chunk
-        except (httpx2.TransportError, aiohttp.ClientError) as exc:
-            raise map_error(exc) from exc.__cause__ or exc
-
-    async def aclose(self) -> None:
-        try:
-            await self._inner.aclose()
-        except (httpx2.TransportError, aiohttp.ClientError) as exc:
-            raise map_error(exc) from exc.__cause__ or exc
-
-
 class Transport(AiohttpTransport):
     """The adapter's transport, with every error mapped again by `map_error`."""
 
@@ -100,5 +79,4 @@ class Transport(AiohttpTransport):
             response: httpx2.Response = await super().handle_async_request(request)
         except (httpx2.TransportError, aiohttp.ClientError) as exc:
             raise map_error(exc) from exc.__cause__ or exc
-        response.stream = _Body(response.stream)  # type: ignore[arg-type]
-        return response
+        return response  # its body's errors are mapped by `Guard` (_transport.py)

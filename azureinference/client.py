@@ -31,6 +31,7 @@ from ._transport import (
     check_transport,
     make_async_http,
     make_sync_http,
+    request_url,
 )
 from .auth import AzureAuth, make_auth
 from .bulk import DEFAULT_MAX_CONCURRENCY, arun_batches, run_batches, split
@@ -687,8 +688,8 @@ class Client(_BaseClient):
         http = self.http
         timeout = self._timeout()
         request = http.build_request(
-            req.method, req.url, headers=self._request_headers(req), content=req.content,
-            timeout=timeout,
+            req.method, request_url(req.url), headers=self._request_headers(req),
+            content=req.content, timeout=timeout,
         )  # fmt: skip
         deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
         attempt = throttled = 0
@@ -929,8 +930,8 @@ class AsyncClient(_BaseClient):
         http = await self.http()
         timeout = self._timeout()
         request = http.build_request(
-            req.method, req.url, headers=self._request_headers(req), content=req.content,
-            timeout=timeout,
+            req.method, request_url(req.url), headers=self._request_headers(req),
+            content=req.content, timeout=timeout,
         )  # fmt: skip
         deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
         attempt = throttled = 0
