@@ -1,6 +1,7 @@
 """Deterministic answers: echo text, tool calls from schemas, JSON, image descriptions, vectors.
 
-Pure functions of the request body, so the same request always gets the same answer.
+Pure functions of the request body, so the same request always gets the same answer (only the
+ids of tool calls are fresh each time, as the services' are).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+import secrets
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,11 +160,12 @@ def _chosen_tools(body: Mapping[str, Any], user_text: str) -> list[Mapping[str, 
     return mentioned
 
 
-def _tool_call(index: int, name: str, arguments: Any, call_id: str | None = None) -> dict[str, Any]:
+def _tool_call(name: str, arguments: Any, call_id: str | None = None) -> dict[str, Any]:
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    digest = hashlib.sha256(f"{index}:{name}:{args}".encode()).hexdigest()[:24]
     return {
-        "id": call_id or f"call_{digest}",
+        # A fresh id per call, as the services give: an agent calling the same tool twice with
+        # the same arguments must be able to tell the two results apart.
+        "id": call_id or f"call_{secrets.token_hex(12)}",
         "type": "function",
         "function": {"name": name, "arguments": args},
     }
@@ -184,8 +187,7 @@ def _apply_limits(text: str, body: Mapping[str, Any]) -> tuple[str, str]:
 
 def _scripted(reply: ScriptedReply, prompt_tokens: int) -> ChatAnswer:
     calls = [
-        _tool_call(i, c["name"], c.get("arguments", {}), c.get("id"))
-        for i, c in enumerate(reply.tool_calls or [])
+        _tool_call(c["name"], c.get("arguments", {}), c.get("id")) for c in reply.tool_calls or []
     ]
     finish = reply.finish_reason or ("tool_calls" if calls else "stop")
     completion = count_tokens(reply.content) + sum(
@@ -224,8 +226,8 @@ def chat_answer(body: Mapping[str, Any], scripted: ScriptedReply | None = None) 
         tools = _chosen_tools(body, user_text)
         if tools:
             calls = [
-                _tool_call(i, str(t["name"]), instance_of(t.get("parameters") or {}, user_text))
-                for i, t in enumerate(tools)
+                _tool_call(str(t["name"]), instance_of(t.get("parameters") or {}, user_text))
+                for t in tools
             ]
             completion = sum(count_tokens(c["function"]["arguments"]) for c in calls)
             return ChatAnswer(None, calls, "tool_calls", None, prompt_tokens, completion)

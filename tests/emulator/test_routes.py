@@ -369,3 +369,10 @@ def test_config_quota_per_model_from_python() -> None:
         answer = post(emu, "/models/chat/completions", {"model": "m", "messages": HI})
     assert answer.headers["x-ratelimit-limit-requests"] == "5"
     assert answer.headers["x-ratelimit-limit-tokens"] == "9"
+
+
+def test_tool_calls_get_fresh_ids() -> None:
+    body = {"messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": [WEATHER]}
+    first, second = chat_answer(body), chat_answer(body)
+    assert first.tool_calls[0]["function"] == second.tool_calls[0]["function"]
+    assert first.tool_calls[0]["id"] != second.tool_calls[0]["id"]
