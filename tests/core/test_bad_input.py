@@ -225,7 +225,8 @@ def test_valid_edge_values_still_work(local_server: LocalServer) -> None:
     assert bodies[0]["stop"] == ["x"]
     assert bodies[0]["safe_mode"] is False
     assert "when" not in bodies[0]
-    assert [b["input"] for b in bodies[1:]] == [["a"], ["b"], ["c"]]
+    # Batches after the first go out concurrently: which arrives first is free, none is lost.
+    assert sorted(b["input"] for b in bodies[1:]) == [["a"], ["b"], ["c"]]
 
 
 def test_a_message_text_that_reads_nan_is_sent(local_server: LocalServer) -> None:
