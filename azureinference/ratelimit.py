@@ -9,7 +9,8 @@ without 429 storms:
 - **Two lanes, tokens and requests**, each a credit line: credit grows at ``limit / 60`` per
   second, every request reserves its cost at the end of the queue, and it may go once the credit
   has reached its place minus a burst (one second of quota by default, or the request's own
-  cost when larger: a request bigger than the burst waits for a full bucket, then goes). This is
+  cost when larger: a request bigger than the burst waits for a full bucket, then goes), at 98%
+  of the limit (``headroom``). This is
   GCRA (a token bucket) with reservations: waiters are served in order without waking each other.
 - **Limits** come from ``tokens_per_minute`` / ``requests_per_minute`` where given (a Ray
   worker's share; the headers do not override it), else from ``x-ratelimit-limit-*``. Until a
@@ -64,9 +65,14 @@ __all__ = [
     "read_rate_limit_headers",
 ]
 
-DEFAULT_BURST_SECONDS = 1.0
+DEFAULT_BURST_SECONDS = 0.25
 """Azure evaluates a quota over 1 or 10 second windows and expects requests spread evenly over
-the minute: a burst of one second's quota stays inside both."""
+the minute. A quarter of a second of quota at once stays inside both, and keeps the catch-up
+after a late wake-up (a busy event loop) small enough not to meet a drained bucket."""
+
+DEFAULT_HEADROOM = 0.98
+"""The share of a limit paced to: equal rates leave no room for the jitter of real clocks and
+networks (a request a few milliseconds early is a 429)."""
 
 DEFAULT_PROBE_TIMEOUT = 10.0
 """How long other requests wait for the first answer before going unpaced."""
@@ -383,6 +389,7 @@ class RateLimiter:
         learn: Read the service's rate-limit headers (limits, remaining, resets).
         burst_seconds: How much quota may go at once, in seconds of quota.
         probe_timeout: Seconds other requests wait for the first answer when no limit is known.
+        headroom: The share of the limit to pace to (default 0.98).
         clock: Monotonic seconds (injectable for tests).
         sleep: The sync sleep (injectable for tests).
         asleep: The async sleep (injectable for tests).
@@ -399,6 +406,7 @@ class RateLimiter:
         learn: bool = True,
         burst_seconds: float = DEFAULT_BURST_SECONDS,
         probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
+        headroom: float = DEFAULT_HEADROOM,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -408,6 +416,7 @@ class RateLimiter:
         self.burst_seconds = float(_positive("burst_seconds", burst_seconds) or 0)
         self.probe_timeout = float(_positive("probe_timeout", probe_timeout) or 0)
         self.learn = learn
+        self.headroom = float(_positive("headroom", headroom) or 0)
         self._clock = clock
         self._sleep = sleep
         self._asleep = asleep
@@ -446,6 +455,7 @@ class RateLimiter:
             "requests_per_minute": self.requests_per_minute,
             "learn": self.learn,
             "burst_seconds": self.burst_seconds,
+            "headroom": self.headroom,
             "probe_timeout": self.probe_timeout,
             "_clock": self._clock,
             "_sleep": self._sleep,
@@ -473,9 +483,9 @@ class RateLimiter:
             if limit is None:
                 setattr(self, attr, None)
             elif lane is None:
-                setattr(self, attr, _Lane(limit, self.burst_seconds, now))
-            elif abs(lane.rate * 60.0 - limit) > 1e-9:
-                lane.set_rate(limit, now)
+                setattr(self, attr, _Lane(limit * self.headroom, self.burst_seconds, now))
+            elif abs(lane.rate * 60.0 - limit * self.headroom) > 1e-9:
+                lane.set_rate(limit * self.headroom, now)
         if self._requests is not None:
             self._requests.burst = max(self._requests.burst, 1.0)
 
@@ -500,7 +510,6 @@ class RateLimiter:
         """Queue a request; None means: wait, the first request is still learning the limits."""
         with self._lock:
             ticket = Ticket(prompt_tokens, self.charge(prompt_tokens, completion_tokens))
-            ticket.generation = self._generation
             if not self.knows_limits and self.learn and not self._answered:
                 if self._probe_since is None:
                     self._probe_since = now
@@ -530,6 +539,7 @@ class RateLimiter:
         """Record what the local buckets hold as the request goes (compared with ``remaining``)."""
         with self._lock:
             self.sent += 1
+            ticket.generation = self._generation
             if self._tokens is not None and ticket.token_place is not None:
                 ticket.token_level = self._tokens.level(ticket.token_place, now)
             if self._requests is not None and ticket.request_place is not None:
@@ -551,8 +561,11 @@ class RateLimiter:
                     self._learned_requests = info.limit_requests
             if status == 429:
                 self.throttled += 1
-                self._generation += 1
-                self._factor = max(_MIN_FACTOR, self._factor * 0.9)
+                if ticket is None or ticket.generation == self._generation:
+                    # Once per congestion: the other 429s of requests sent before it say the
+                    # same thing again.
+                    self._generation += 1
+                    self._factor = max(_MIN_FACTOR, self._factor * 0.9)
                 self._configure(now)
                 wait = None
                 if info is not None:

@@ -65,8 +65,12 @@ class AzureAIEmbeddingsModel(ConnectionFields, Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (``input_type="document"``), ``embed_batch_size`` per request.
 
+        The requests after the first go concurrently, paced at the deployment's quota by the
+        client's rate limiter; the vectors come back in input order.
+
         Raises:
-            azureinference.APIError: The call failed (also a ``langchain_core`` model error).
+            azureinference.APIError: The call failed (also a ``langchain_core`` model error); a
+                failed batch names its inputs (``inputs 256-511 of 20000``, ``.input_range``).
             azureinference.ConfigurationError: ``texts`` is not a list of str.
         """
         texts = check_texts(texts)

@@ -41,6 +41,8 @@ class FakeClock:
 
 
 def limiter(clock: FakeClock, **kw: object) -> RateLimiter:
+    """A limiter on the fake clock; exact arithmetic: a 1-second burst, no headroom."""
+    kw = {"burst_seconds": 1.0, "headroom": 1.0, **kw}
     return RateLimiter(clock=clock, sleep=clock.sleep, asleep=clock.asleep, **kw)  # type: ignore[arg-type]
 
 
@@ -277,12 +279,15 @@ def test_a_429_pauses_everyone_and_keeps_the_spacing(clock: FakeClock) -> None:
     lim.observe(tickets[0], 429, {"retry-after-ms": "3000"}, clock.now)
     assert lim.throttled == 1
     assert lim.limit("requests") == pytest.approx(54)  # 10% slower
+    assert lim._requests is not None
+    assert lim._requests.rate * 60 == pytest.approx(54)
     waits = [lim.delay(t, clock.now) for t in tickets[1:]]  # type: ignore[arg-type]
     assert waits[0] >= 3.0
     assert waits[1] - waits[0] == pytest.approx(60 / 54)
-    # A second 429 answered at the same time does not pause again.
+    # A second 429 of a request sent before the first neither pauses nor slows again.
     lim.observe(tickets[0], 429, {"retry-after-ms": "3000"}, clock.now)
     assert lim.delay(tickets[1], clock.now) == pytest.approx(waits[0], rel=0.2)  # type: ignore[arg-type]
+    assert lim.limit("requests") == pytest.approx(54)
 
 
 def test_a_429_without_retry_after_uses_the_reset_or_a_second(clock: FakeClock) -> None:
@@ -356,6 +361,13 @@ async def test_paced_reaches_threads_and_tasks_started_inside() -> None:
         assert await asyncio.create_task(asyncio.sleep(0, is_paced()))
         assert await asyncio.to_thread(is_paced)
     assert not is_paced()
+
+
+def test_the_default_pace_keeps_headroom_and_a_short_burst(clock: FakeClock) -> None:
+    lim = RateLimiter(requests_per_minute=6000, clock=clock)  # 100 a second
+    assert lim._requests is not None
+    assert lim._requests.rate == pytest.approx(98)  # 98% of the limit
+    assert lim._requests.burst == pytest.approx(24.5)  # a quarter of a second of it
 
 
 def test_a_pickled_limiter_keeps_its_settings_and_starts_afresh(clock: FakeClock) -> None:
