@@ -94,8 +94,7 @@ def read_client_kwargs(client_kwargs: Mapping[str, Any] | None) -> ClientKwargs:
         return result
     if not isinstance(client_kwargs, Mapping):
         raise ConfigurationError(
-            "client_kwargs must be a dict of client options, not "
-            f"{type(client_kwargs).__name__}."
+            f"client_kwargs must be a dict of client options, not {type(client_kwargs).__name__}."
         )
     for key, value in client_kwargs.items():
         name = AZURE_CORE_OPTIONS.get(key, key)
