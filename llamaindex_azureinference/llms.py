@@ -315,8 +315,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
 
         def gen() -> ChatResponseGen:
             with self._client.stream(wire, **params) as stream:
+                noted = False  # the model is noted once, from the first chunk naming it
                 for chunk in stream:
-                    self._note_model(chunk.model)
+                    if not noted and chunk.model:
+                        self._note_model(chunk.model)
+                        noted = True
                     yield self._stream_response(stream.state, chunk)
 
         return gen()
@@ -330,8 +333,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             stream = await self._aclient.stream(wire, **params)
             async with stream:
+                noted = False  # the model is noted once, from the first chunk naming it
                 async for chunk in stream:
-                    self._note_model(chunk.model)
+                    if not noted and chunk.model:
+                        self._note_model(chunk.model)
+                        noted = True
                     yield self._stream_response(stream.state, chunk)
 
         return gen()
