@@ -8,6 +8,7 @@ and kept in `Capabilities`. The two send loops live in `client.py`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import platform
@@ -247,6 +248,28 @@ def _check_options(**options: Any) -> None:
         raise ConfigurationError(f"httpx_kwargs must be a dict, not {type(kwargs).__name__}.")
 
 
+def _new_id_prefix() -> None:
+    global _ID_PREFIX, _ID_COUNTER
+    _ID_PREFIX = str(uuid.uuid4())[:24]  # "xxxxxxxx-xxxx-4xxx-yxxx-": random per process
+    _ID_COUNTER = itertools.count()
+
+
+_ID_PREFIX = ""
+_ID_COUNTER = itertools.count()
+_new_id_prefix()
+# A forked worker (multiprocessing, Ray) draws its own prefix, so ids stay unique across them.
+os.register_at_fork(after_in_child=_new_id_prefix)
+
+
+def _request_id() -> str:
+    """A UUID-shaped client request id: a random per-process prefix and a counter.
+
+    Unique like ``uuid4()`` for what it is used for (finding one request in the service's logs),
+    without a system call per request.
+    """
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}"
+
+
 class _BaseClient:
     """Connection settings and every decision that does not need I/O."""
 
@@ -337,7 +360,13 @@ class _BaseClient:
         return self._auth
 
     def _timeout(self) -> httpx2.Timeout:
-        return as_timeout(self.timeout)
+        # Built once per value of ``timeout`` (a user may set it after construction).
+        cached = self.__dict__.get("_timeout_cache")
+        if cached is not None and cached[0] is self.timeout:
+            return cached[1]  # type: ignore[no-any-return]
+        timeout = as_timeout(self.timeout)
+        self._timeout_cache = (self.timeout, timeout)
+        return timeout
 
     def _deadline(self, timeout: httpx2.Timeout, req: PreparedRequest) -> float | None:
         """When a non-streamed call must be over (a `time.monotonic` value).
@@ -485,7 +514,7 @@ class _BaseClient:
 
     def _request_headers(self, req: PreparedRequest) -> dict[str, str]:
         headers = dict(req.headers)
-        headers["x-ms-client-request-id"] = str(uuid.uuid4())
+        headers["x-ms-client-request-id"] = _request_id()
         return headers
 
     def _retry_delay(self, attempt: int, response: httpx2.Response) -> float | None:

@@ -23,6 +23,7 @@ transport, a caller's too):
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import urllib.request
 import weakref
@@ -120,8 +121,37 @@ def _client_kwargs(kwargs: Mapping[str, Any], family: type, who: str) -> dict[st
     return {"limits": LIMITS, **kwargs}
 
 
+def _accepted(family: type) -> frozenset[str]:
+    """What ``httpx_kwargs`` may hold: the keyword arguments of the ``httpx2`` client we build."""
+    client = httpx2.Client if family is httpx2.BaseTransport else httpx2.AsyncClient
+    names = set(inspect.signature(client.__init__).parameters) - {"self", "args", "kwargs"}
+    return frozenset(names - {"headers"})  # headers= is an option of our own
+
+
 def check_transport(kwargs: Mapping[str, Any], family: type, who: str) -> None:
-    """Refuse a caller's transport of the wrong family, naming the one expected."""
+    """Refuse ``httpx_kwargs`` the ``httpx2`` client would not take, before any I/O.
+
+    A key it does not know is named (a whole client object, as ``client=`` / ``http_client=``,
+    is not taken: pass its transport), and a transport of the wrong family names the one
+    expected.
+    """
+    if not isinstance(kwargs, Mapping):
+        raise ConfigurationError(f"httpx_kwargs must be a dict, not {type(kwargs).__name__}.")
+    unknown = sorted(set(kwargs) - _accepted(family))
+    if unknown:
+        hint = (
+            " A client object is not taken: pass its transport, httpx_kwargs={'transport': "
+            f"httpx2.{'HTTPTransport' if family is httpx2.BaseTransport else 'AsyncHTTPTransport'}"
+            "(...)}."
+            if {"client", "http_client"} & set(unknown)
+            else " Headers go in headers=, not httpx_kwargs."
+            if "headers" in unknown
+            else ""
+        )
+        raise ConfigurationError(
+            f"httpx_kwargs holds {', '.join(map(repr, unknown))}, which the httpx2 "
+            f"{'Client' if family is httpx2.BaseTransport else 'AsyncClient'} does not take." + hint
+        )
     transport = kwargs.get("transport")
     if transport is not None and not isinstance(transport, family):
         raise ConfigurationError(

@@ -258,6 +258,31 @@ async def test_a_transport_of_another_family_is_refused_by_name(sync: bool) -> N
         client_for("http://127.0.0.1:1", sync, httpx_kwargs={"transport": wrong})
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"client": None}, r"'client'.*A client object is not taken: pass its transport"),
+        ({"http_client": None}, r"'http_client'.*pass its transport"),
+        ({"headers": {"x": "y"}}, r"'headers'.*Headers go in headers="),
+        ({"verfy": False}, r"httpx_kwargs holds 'verfy', which the httpx2"),
+    ],
+)
+async def test_httpx_kwargs_the_client_would_not_take_are_named_at_construction(
+    sync: bool, kwargs: dict[str, Any], says: str
+) -> None:
+    # Before, these failed at the first call with httpx2's bare TypeError.
+    with pytest.raises(ConfigurationError, match=says):
+        client_for("http://127.0.0.1:1", sync, httpx_kwargs=kwargs)
+
+
+async def test_the_httpx_kwargs_users_pass_are_taken(sync: bool) -> None:
+    options = {"verify": False, "trust_env": False, "follow_redirects": True, "event_hooks": {}}
+    client = client_for("http://127.0.0.1:1", sync, httpx_kwargs=options)
+    http = client.http if sync else await client.http()  # built with them, no TypeError
+    assert http.follow_redirects is True
+    await close(client)
+
+
 # ---- decoding --------------------------------------------------------------------------------
 
 
