@@ -185,20 +185,12 @@ class _Hooks:
                 del request.headers[name]
 
     def response(self, response: httpx2.Response) -> None:
-        """Read the answer's body through a `Guard`."""
-        request = response.request
-        deadline = request.extensions.get(DEADLINE)
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                response.close()
-                raise _deadline_error(request)
-            # The body's reads wait no longer than the time left (httpcore reads the read
-            # timeout when the body starts, after this hook).
-            timeouts = request.extensions.get("timeout")
-            if isinstance(timeouts, dict) and (timeouts.get("read") or left) >= left:
-                timeouts["read"] = left
-        response.stream = Guard(response, deadline, self._max_bytes)
+        """Read the answer's body through a `Guard` (ending the call at its deadline)."""
+        left = _time_left(response.request)
+        if left is not None and left <= 0:
+            response.close()
+            raise _deadline_error(response.request)
+        self._guard(response, left)
 
     async def arequest(self, request: httpx2.Request) -> None:
         """`request`, for the async client."""
@@ -206,12 +198,27 @@ class _Hooks:
 
     async def aresponse(self, response: httpx2.Response) -> None:
         """`response`, for the async client."""
-        request = response.request
-        deadline = request.extensions.get(DEADLINE)
-        if deadline is not None and deadline <= time.monotonic():
+        left = _time_left(response.request)
+        if left is not None and left <= 0:
             await response.aclose()
-            raise _deadline_error(request)
-        response.stream = Guard(response, deadline, self._max_bytes)
+            raise _deadline_error(response.request)
+        self._guard(response, left)
+
+    def _guard(self, response: httpx2.Response, left: float | None) -> None:
+        request = response.request
+        if left is not None:
+            # The body's reads wait no longer than the time left (httpcore reads the read
+            # timeout when the body starts, after this hook).
+            timeouts = request.extensions.get("timeout")
+            if isinstance(timeouts, dict) and (timeouts.get("read") or left) >= left:
+                timeouts["read"] = left
+        response.stream = Guard(response, request.extensions.get(DEADLINE), self._max_bytes)
+
+
+def _time_left(request: httpx2.Request) -> float | None:
+    """Seconds until a non-streamed call's deadline (None for a call without one)."""
+    deadline = request.extensions.get(DEADLINE)
+    return None if deadline is None else deadline - time.monotonic()
 
 
 def _deadline_error(request: httpx2.Request) -> APITimeoutError:
@@ -303,10 +310,8 @@ class Guard(httpx2.SyncByteStream, httpx2.AsyncByteStream):
                 for piece in self._feed(chunk):
                     yield piece
         except Exception as exc:
-            mapped = _from_aiohttp(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc.__cause__ or exc
+            _raise_mapped(exc)
+            raise
         for piece in self._flush():
             yield piece
 
@@ -319,10 +324,15 @@ class Guard(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         try:
             await self._inner.aclose()
         except Exception as exc:
-            mapped = _from_aiohttp(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc.__cause__ or exc
+            _raise_mapped(exc)
+            raise
+
+
+def _raise_mapped(exc: Exception) -> None:
+    """Raise what `_from_aiohttp` maps ``exc`` to; return when it is not an aiohttp error."""
+    mapped = _from_aiohttp(exc)
+    if mapped is not exc:
+        raise mapped from exc.__cause__ or exc
 
 
 def _from_aiohttp(exc: BaseException) -> BaseException:

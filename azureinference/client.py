@@ -1,16 +1,16 @@
 """`Client` and `AsyncClient`: the only place that does I/O.
 
-Both build on `_BaseClient` (in `_base.py`), which holds the connection settings and decides
-every fallback without I/O; `Client._send` and `AsyncClient._send` are the two short send loops,
-and the public methods (``complete``, ``stream``, ``embed``, ``get_model_info``) wrap them with
-what an answer teaches (`Capabilities`), pacing and telemetry.
+Both build on `_BaseClient` (in `_base_client.py`), which holds the connection settings and
+makes every decision without I/O: what to send, what an answer teaches (`Capabilities`), whether
+to retry, resend or wait. What is left here is I/O only: `Client._send` and `AsyncClient._send`
+are the two send loops, and the public methods (``complete``, ``stream``, ``embed``,
+``get_model_info``) are loops around them that differ only by ``await``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,51 +18,20 @@ from typing import Any
 
 import httpx2
 
-from ._base import (
-    CLIENT_OPTIONS,
-    DEFAULT_TIMEOUT,
-    Capabilities,
-    _BaseClient,
-    _check_stream_status,
-    _decoding_error,
-    _log_answer,
-    _merge_embeddings,
-    _transport_error,
-    _within,
-    log,
-)
-from ._transport import (
-    DEADLINE,
-    LoopClients,
-    check_transport,
-    make_async_http,
-    make_sync_http,
-    request_url,
-)
+from ._base_client import _BaseClient
+from ._call_errors import is_event_stream
+from ._capabilities import Capabilities
+from ._options import CLIENT_OPTIONS, DEFAULT_TIMEOUT
+from ._transport import LoopClients, check_transport, make_async_http, make_sync_http
 from .bulk import arun_batches, run_batches
 from .endpoints import Endpoint
-from .errors import (
-    APIStatusError,
-    MalformedResponseError,
-    NotFoundError,
-    UnsupportedParameterError,
-)
-from .ratelimit import (
-    Cost,
-    chat_cost,
-    input_cost,
-)
-from .requests import (
-    PreparedRequest,
-)
-from .responses import parse_chat_completion, parse_embeddings, parse_model_info
+from .errors import APIStatusError, MalformedResponseError
+from .ratelimit import Cost
+from .requests import PreparedRequest
+from .responses import parse_model_info
 from .streaming import AsyncChatStream, ChatStream
 from .telemetry import note_retry, start_chat, start_embeddings
-from .types import (
-    ChatCompletion,
-    EmbeddingsResult,
-    ModelInfo,
-)
+from .types import ChatCompletion, EmbeddingsResult, ModelInfo
 
 __all__ = ["CLIENT_OPTIONS", "DEFAULT_TIMEOUT", "AsyncClient", "Capabilities", "Client"]
 
@@ -145,46 +114,25 @@ class Client(_BaseClient):
 
     def _send(self, req: PreparedRequest, cost: Cost | None = None) -> httpx2.Response:
         http = self.http
-        timeout = self._timeout()
-        request = http.build_request(
-            req.method, request_url(req.url), headers=self._request_headers(req),
-            content=req.content, timeout=timeout,
-        )  # fmt: skip
-        deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
-        attempt = throttled = 0
-        ticket = None
+        call = self._start(http, req)
+        delay: float | None
         while True:
             if cost is not None:
-                ticket = self.rate_limiter.acquire(*cost)
-                # A paced request's time counts from when the limiter lets it go.
-                deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
+                call.paced(self.rate_limiter.acquire(*cost))
             try:
-                response = http.send(request, auth=self._auth, stream=req.stream)
+                response = http.send(call.request, auth=self._auth, stream=req.stream)
             except httpx2.TransportError as exc:
-                if ticket is not None:
-                    self.rate_limiter.abandon(ticket)
-                delay = _within(deadline, self._connection_delay(attempt, exc))
-                if delay is None:
-                    raise _transport_error(exc, req) from exc
+                delay = call.wait_after_error(exc)
             except httpx2.DecodingError as exc:
-                raise _decoding_error(exc, req) from exc
+                raise call.decoding_error(exc) from exc
             else:
-                if ticket is not None:
-                    self.rate_limiter.answered(ticket, response.status_code, response.headers)
-                if self._paced_429(ticket, response, throttled):
-                    throttled += 1
-                    response.close()
-                    note_retry()
-                    continue  # acquire() waits out the pause
-                delay = _within(deadline, self._retry_delay(attempt, response))
+                delay = call.wait_after_answer(response)
                 if delay is None:
-                    if log.isEnabledFor(logging.DEBUG):
-                        _log_answer(response, attempt)
                     return response
                 response.close()
             note_retry()
-            time.sleep(delay)
-            attempt += 1
+            if delay:  # a paced 429 is sent again at once: acquire() waits out the pause
+                time.sleep(delay)
 
     def _request(
         self, req: PreparedRequest, cost: Cost | None = None
@@ -213,14 +161,9 @@ class Client(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params) as op:
             while True:
                 req = self._chat_request(messages, False, None, params)
-                cost = self._cost(chat_cost, messages, params)
-                try:
-                    completion = parse_chat_completion(*self._request(req, cost))
-                except APIStatusError as err:
-                    if not self._learn_chat(err, params):
-                        raise
-                else:
-                    self._learn_usage(cost, completion.usage)
+                cost = self._chat_cost(messages, params)
+                completion = self._chat_answer(self._request(req, cost), cost, params)
+                if completion is not None:
                     return op.chat_result(completion)
 
     def stream(
@@ -244,18 +187,12 @@ class Client(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
             while True:
                 req = self._chat_request(messages, True, stream_usage, params)
-                response = self._send(req, self._cost(chat_cost, messages, params))
-                if response.status_code < 300 and "json" not in response.headers.get(
-                    "content-type", ""
-                ):
+                response = self._send(req, self._chat_cost(messages, params))
+                if is_event_stream(response):
                     return ChatStream(response, telemetry=op, owner=self)
                 content = response.read()
                 response.close()
-                try:
-                    _check_stream_status(response, content)
-                except APIStatusError as err:
-                    if not self._learn_chat(err, params):
-                        raise
+                self._stream_refused(response, content, params)
 
     def embed(
         self,
@@ -316,22 +253,16 @@ class Client(_BaseClient):
                 max_concurrency=self._concurrency(max_concurrency),
                 on_batch=on_batch,
             )
-            merged = _merge_embeddings(results, params.get("model") or self.model)
-            return op.embeddings_result(merged)
+            return op.embeddings_result(self._merged(results, params))
 
     def _embed_batch(
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
-        cost = self._cost(input_cost, batch)
+        cost = self._batch_cost(batch)
         while True:
             req = self._embeddings_request(batch, images, params)
-            try:
-                result = parse_embeddings(*self._request(req, cost))
-            except APIStatusError as err:
-                if not self._learn_embeddings(err, params):
-                    raise
-            else:
-                self._learn_usage(cost, result.usage)
+            result = self._embeddings_answer(self._request(req, cost), cost, params)
+            if result is not None:
                 return result
 
     def get_model_info(self, model: str | None = None) -> ModelInfo | None:
@@ -348,10 +279,8 @@ class Client(_BaseClient):
         if req is not None:
             try:
                 info = parse_model_info(*self._request(req))
-            except (NotFoundError, MalformedResponseError, UnsupportedParameterError):
-                info = None
-            except APIStatusError as err:
-                if err.status_code not in (400, 405, 422):  # 422: a refused query value
+            except (APIStatusError, MalformedResponseError) as err:
+                if not self._no_model_info(err):
                     raise
         self._model_info[key] = info
         return info
@@ -387,46 +316,25 @@ class AsyncClient(_BaseClient):
 
     async def _send(self, req: PreparedRequest, cost: Cost | None = None) -> httpx2.Response:
         http = await self.http()
-        timeout = self._timeout()
-        request = http.build_request(
-            req.method, request_url(req.url), headers=self._request_headers(req),
-            content=req.content, timeout=timeout,
-        )  # fmt: skip
-        deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
-        attempt = throttled = 0
-        ticket = None
+        call = self._start(http, req)
+        delay: float | None
         while True:
             if cost is not None:
-                ticket = await self.rate_limiter.aacquire(*cost)
-                # A paced request's time counts from when the limiter lets it go.
-                deadline = request.extensions[DEADLINE] = self._deadline(timeout, req)
+                call.paced(await self.rate_limiter.aacquire(*cost))
             try:
-                response = await http.send(request, auth=self._auth, stream=req.stream)
+                response = await http.send(call.request, auth=self._auth, stream=req.stream)
             except httpx2.TransportError as exc:
-                if ticket is not None:
-                    self.rate_limiter.abandon(ticket)
-                delay = _within(deadline, self._connection_delay(attempt, exc))
-                if delay is None:
-                    raise _transport_error(exc, req) from exc
+                delay = call.wait_after_error(exc)
             except httpx2.DecodingError as exc:
-                raise _decoding_error(exc, req) from exc
+                raise call.decoding_error(exc) from exc
             else:
-                if ticket is not None:
-                    self.rate_limiter.answered(ticket, response.status_code, response.headers)
-                if self._paced_429(ticket, response, throttled):
-                    throttled += 1
-                    await response.aclose()
-                    note_retry()
-                    continue  # aacquire() waits out the pause
-                delay = _within(deadline, self._retry_delay(attempt, response))
+                delay = call.wait_after_answer(response)
                 if delay is None:
-                    if log.isEnabledFor(logging.DEBUG):
-                        _log_answer(response, attempt)
                     return response
                 await response.aclose()
             note_retry()
-            await asyncio.sleep(delay)
-            attempt += 1
+            if delay:  # a paced 429 is sent again at once: aacquire() waits out the pause
+                await asyncio.sleep(delay)
 
     async def _request(
         self, req: PreparedRequest, cost: Cost | None = None
@@ -443,14 +351,9 @@ class AsyncClient(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params) as op:
             while True:
                 req = self._chat_request(messages, False, None, params)
-                cost = self._cost(chat_cost, messages, params)
-                try:
-                    completion = parse_chat_completion(*await self._request(req, cost))
-                except APIStatusError as err:
-                    if not self._learn_chat(err, params):
-                        raise
-                else:
-                    self._learn_usage(cost, completion.usage)
+                cost = self._chat_cost(messages, params)
+                completion = self._chat_answer(await self._request(req, cost), cost, params)
+                if completion is not None:
                     return op.chat_result(completion)
 
     async def stream(
@@ -464,18 +367,12 @@ class AsyncClient(_BaseClient):
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
             while True:
                 req = self._chat_request(messages, True, stream_usage, params)
-                response = await self._send(req, self._cost(chat_cost, messages, params))
-                if response.status_code < 300 and "json" not in response.headers.get(
-                    "content-type", ""
-                ):
+                response = await self._send(req, self._chat_cost(messages, params))
+                if is_event_stream(response):
                     return AsyncChatStream(response, telemetry=op, owner=self)
                 content = await response.aread()
                 await response.aclose()
-                try:
-                    _check_stream_status(response, content)
-                except APIStatusError as err:
-                    if not self._learn_chat(err, params):
-                        raise
+                self._stream_refused(response, content, params)
 
     async def embed(
         self,
@@ -516,22 +413,16 @@ class AsyncClient(_BaseClient):
                 max_concurrency=self._concurrency(max_concurrency),
                 on_batch=on_batch,
             )
-            merged = _merge_embeddings(results, params.get("model") or self.model)
-            return op.embeddings_result(merged)
+            return op.embeddings_result(self._merged(results, params))
 
     async def _embed_batch(
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
-        cost = self._cost(input_cost, batch)
+        cost = self._batch_cost(batch)
         while True:
             req = self._embeddings_request(batch, images, params)
-            try:
-                result = parse_embeddings(*await self._request(req, cost))
-            except APIStatusError as err:
-                if not self._learn_embeddings(err, params):
-                    raise
-            else:
-                self._learn_usage(cost, result.usage)
+            result = self._embeddings_answer(await self._request(req, cost), cost, params)
+            if result is not None:
                 return result
 
     async def get_model_info(self, model: str | None = None) -> ModelInfo | None:
@@ -544,10 +435,8 @@ class AsyncClient(_BaseClient):
         if req is not None:
             try:
                 info = parse_model_info(*await self._request(req))
-            except (NotFoundError, MalformedResponseError, UnsupportedParameterError):
-                info = None
-            except APIStatusError as err:
-                if err.status_code not in (400, 405, 422):  # 422: a refused query value
+            except (APIStatusError, MalformedResponseError) as err:
+                if not self._no_model_info(err):
                     raise
         self._model_info[key] = info
         return info

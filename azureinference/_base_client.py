@@ -1,0 +1,509 @@
+"""`_BaseClient`: the connection settings and every decision `Client` and `AsyncClient` share.
+
+Nothing here does I/O. The base builds each request, and for each answer decides what it
+means: resend after a refusal that teaches something (`Capabilities`), retry after a status or
+a transport error (`_Call`), wait out a paced 429, or return. The clients in `client.py` keep
+only their send loops, as httpx keeps merging and redirect decisions in its ``BaseClient`` and
+the loops in ``Client`` and ``AsyncClient``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import httpx2
+
+from . import __version__
+from ._answer_log import log, log_answer, url_for_log
+from ._call_errors import check_stream_status, decoding_error, transport_error
+from ._capabilities import Capabilities, learn_chat_refusal, learn_embeddings_refusal
+from ._embeddings_merge import merge_embeddings
+from ._options import (
+    DEFAULT_EMBED_BATCH_SIZE,
+    DEFAULT_TIMEOUT,
+    check_max_response_bytes,
+    check_options,
+    check_positive_int,
+)
+from ._request_ids import request_id
+from ._transport import DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, as_timeout, request_url
+from .auth import AzureAuth, make_auth
+from .bulk import DEFAULT_MAX_CONCURRENCY, split
+from .endpoints import Endpoint, EndpointKind, parse_endpoint
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    ConfigurationError,
+    MalformedResponseError,
+    NotFoundError,
+    UnsupportedParameterError,
+    parse_retry_after,
+)
+from .ratelimit import (
+    PACED_429_RETRIES,
+    Cost,
+    RateLimiter,
+    Ticket,
+    chat_cost,
+    input_cost,
+    is_paced,
+    make_limiter,
+    pacing_mode,
+)
+from .requests import (
+    PreparedRequest,
+    build_chat_request,
+    build_embeddings_request,
+    build_image_embeddings_request,
+    build_info_request,
+)
+from .responses import parse_chat_completion, parse_embeddings
+from .retry import RetryPolicy
+from .types import ChatCompletion, CompletionUsage, EmbeddingsResult, ModelInfo
+
+__all__ = ["ENV_CREDENTIAL", "ENV_ENDPOINT", "_BaseClient", "_Call"]
+
+ENV_ENDPOINT = "AZURE_INFERENCE_ENDPOINT"
+ENV_CREDENTIAL = "AZURE_INFERENCE_CREDENTIAL"
+
+_USER_AGENT = (
+    f"azureinference-python/{__version__} httpx2/{httpx2.__version__} "
+    f"Python/{platform.python_version()}"
+)
+_T = TypeVar("_T")
+Answer = tuple[int, httpx2.Headers, bytes]
+
+# Kinds that speak the OpenAI chat format, where stream usage needs stream_options.
+_STREAM_OPTIONS_KINDS = frozenset(
+    {
+        EndpointKind.AZURE_OPENAI,
+        EndpointKind.OPENAI_V1,
+        EndpointKind.GITHUB,
+        EndpointKind.OPENAI_COMPATIBLE,
+    }
+)
+
+
+class _BaseClient:
+    """Connection settings and every decision that does not need I/O."""
+
+    def __init__(
+        self,
+        endpoint: str | Endpoint | None = None,
+        credential: Any = None,
+        *,
+        model: str | None = None,
+        api_version: str | None = None,
+        credential_scopes: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx2.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        user_agent: str | None = None,
+        extra_parameters: str | None = None,
+        embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE,
+        httpx_kwargs: Mapping[str, Any] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        rate_limiter: RateLimiter | None = None,
+        tokens_per_minute: float | None = None,
+        requests_per_minute: float | None = None,
+        rate_limit: bool | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> None:
+        if endpoint is None:
+            endpoint = os.environ.get(ENV_ENDPOINT)
+        if credential is None:
+            credential = os.environ.get(ENV_CREDENTIAL)
+        check_options(
+            model=model,
+            credential_scopes=credential_scopes,
+            headers=headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            user_agent=user_agent,
+            extra_parameters=extra_parameters,
+            embed_batch_size=embed_batch_size,
+            httpx_kwargs=httpx_kwargs,
+        )
+        if isinstance(endpoint, Endpoint):
+            self.endpoint = endpoint
+        else:
+            self.endpoint = parse_endpoint(
+                endpoint,  # type: ignore[arg-type]
+                api_version=api_version,
+                token_scope=credential_scopes[0] if credential_scopes else None,
+            )
+        self._auth: AzureAuth = make_auth(
+            credential, self.endpoint, list(credential_scopes) if credential_scopes else None
+        )
+        self.model = model
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.timeout = timeout
+        self.extra_parameters = extra_parameters
+        self.embed_batch_size = embed_batch_size
+        self.capabilities = Capabilities()
+        self._headers = {"User-Agent": f"{user_agent} {_USER_AGENT}" if user_agent else _USER_AGENT}
+        if headers:
+            self._headers.update(headers)
+        self._httpx_kwargs = dict(httpx_kwargs or {})
+        self.max_response_bytes = check_max_response_bytes(max_response_bytes)
+        self._model_info: dict[str | None, ModelInfo | None] = {}
+        check_positive_int("max_concurrency", max_concurrency, 1)
+        self.max_concurrency = max_concurrency
+        self.rate_limiter = make_limiter(rate_limiter, tokens_per_minute, requests_per_minute)
+        self._pacing = pacing_mode(rate_limit, self.rate_limiter)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(endpoint={self.endpoint.base_url!r}, "
+            f"kind={self.endpoint.kind.value!r}, model={self.model!r})"
+        )
+
+    @property
+    def auth(self) -> AzureAuth:
+        """The auth applied to each request."""
+        return self._auth
+
+    # ---- the HTTP client's settings ----
+
+    def _timeout(self) -> httpx2.Timeout:
+        # Built once per value of ``timeout`` (a user may set it after construction).
+        cached = self.__dict__.get("_timeout_cache")
+        if cached is not None and cached[0] is self.timeout:
+            return cached[1]  # type: ignore[no-any-return]
+        timeout = as_timeout(self.timeout)
+        self._timeout_cache = (self.timeout, timeout)
+        return timeout
+
+    def _deadline(self, timeout: httpx2.Timeout, req: PreparedRequest) -> float | None:
+        """When a non-streamed call must be over (a `time.monotonic` value).
+
+        ``timeout`` seconds (or the `Timeout`'s ``read``) from now; None for streams, which have
+        per-read limits only.
+        """
+        total = self.timeout if isinstance(self.timeout, (int, float)) else timeout.read
+        return None if req.stream or total is None else time.monotonic() + total
+
+    def _http_args(self) -> tuple[Any, ...]:
+        return (
+            self._headers,
+            self._httpx_kwargs,
+            httpx2.URL(self.endpoint.base_url),
+            self.max_response_bytes,
+        )
+
+    def _request_headers(self, req: PreparedRequest) -> dict[str, str]:
+        headers = dict(req.headers)
+        headers["x-ms-client-request-id"] = request_id()
+        return headers
+
+    def _start(self, http: httpx2.Client | httpx2.AsyncClient, req: PreparedRequest) -> _Call:
+        """The ``httpx2`` request for ``req`` and the state of its send loop."""
+        timeout = self._timeout()
+        request = http.build_request(
+            req.method, request_url(req.url), headers=self._request_headers(req),
+            content=req.content, timeout=timeout,
+        )  # fmt: skip
+        return _Call(self, req, request, timeout)
+
+    # ---- chat (pure) ----
+
+    def _chat_request(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        stream: bool,
+        stream_usage: bool | None,
+        params: dict[str, Any],
+    ) -> PreparedRequest:
+        if params.get("model") is None and self.model is not None:
+            params["model"] = self.model
+        params.setdefault("extra_parameters", self.extra_parameters)
+        if params.get("stream") and not stream:
+            raise ConfigurationError("stream=True is not a parameter of complete(): use stream().")
+        if stream:
+            params["stream"] = True
+            if params.get("stream_options") is None and self._wants_stream_options(stream_usage):
+                params["stream_options"] = {"include_usage": True}
+        return build_chat_request(self.endpoint, messages, **params)
+
+    def _wants_stream_options(self, stream_usage: bool | None) -> bool:
+        if stream_usage is False or self.capabilities.stream_options is False:
+            return False
+        return stream_usage is True or self.endpoint.kind in _STREAM_OPTIONS_KINDS
+
+    def _chat_cost(self, messages: Sequence[Mapping[str, Any]], params: dict[str, Any]) -> Any:
+        return self._cost(chat_cost, messages, params)
+
+    def _chat_answer(
+        self, answer: Answer, cost: Cost | None, params: dict[str, Any]
+    ) -> ChatCompletion | None:
+        """The completion; None when a refusal taught the client to resend without something.
+
+        Raises:
+            APIStatusError: A refusal that teaches nothing to resend.
+        """
+        try:
+            completion = parse_chat_completion(*answer)
+        except APIStatusError as err:
+            if not self._learn_chat(err, params):
+                raise
+            return None
+        self._learn_usage(cost, completion.usage)
+        return completion
+
+    def _stream_refused(
+        self, response: httpx2.Response, content: bytes, params: dict[str, Any]
+    ) -> None:
+        """Learn from a streamed call's answer that is not a stream; return to resend.
+
+        Raises:
+            APIStatusError: A refusal that teaches nothing to resend.
+            MalformedResponseError: A JSON answer where a stream was asked for.
+        """
+        try:
+            check_stream_status(response, content)
+        except APIStatusError as err:
+            if not self._learn_chat(err, params):
+                raise
+
+    def _learn_chat(self, err: APIStatusError, params: dict[str, Any]) -> bool:
+        """Record what a refusal teaches; True when the request should be rebuilt and resent."""
+        return learn_chat_refusal(self.capabilities, err, params)
+
+    # ---- embeddings (pure) ----
+
+    def _embeddings_request(
+        self, batch: Sequence[Any], images: bool, params: dict[str, Any]
+    ) -> PreparedRequest:
+        p = dict(params)
+        if p.get("model") is None and self.model is not None:
+            p["model"] = self.model
+        p.setdefault("extra_parameters", self.extra_parameters)
+        if p.get("encoding_format") is None and self.capabilities.base64_embeddings is not False:
+            p["encoding_format"] = "base64"
+        if p.get("input_type") is not None and self.capabilities.input_type is False:
+            p["input_type"] = None
+        if images:
+            return build_image_embeddings_request(self.endpoint, batch, **p)
+        return build_embeddings_request(self.endpoint, batch, **p)
+
+    def _embeddings_answer(
+        self, answer: Answer, cost: Cost | None, params: dict[str, Any]
+    ) -> EmbeddingsResult | None:
+        """A batch's result; None when a refusal taught the client to resend without something.
+
+        Raises:
+            APIStatusError: A refusal that teaches nothing to resend.
+        """
+        try:
+            result = parse_embeddings(*answer)
+        except APIStatusError as err:
+            if not self._learn_embeddings(err, params):
+                raise
+            return None
+        self._learn_usage(cost, result.usage)
+        return result
+
+    def _learn_embeddings(self, err: APIStatusError, params: dict[str, Any]) -> bool:
+        """As `_learn_chat`, for embeddings: base64 (the client's own choice) and input_type."""
+        return learn_embeddings_refusal(self.capabilities, err, params)
+
+    def _batches(
+        self, input: Sequence[_T], batch_size: int | None
+    ) -> list[tuple[int, Sequence[_T]]]:
+        if batch_size is not None:
+            check_positive_int("batch_size", batch_size, 1)
+        size = batch_size or self.embed_batch_size
+        if isinstance(input, str):
+            raise ConfigurationError("input must be a list of texts, not one str.")
+        if not isinstance(input, Sequence) or isinstance(input, (bytes, Mapping)):
+            raise ConfigurationError(f"input must be a list of texts, not {type(input).__name__}.")
+        return split(input, size)
+
+    def _batch_cost(self, batch: Sequence[Any]) -> Cost | None:
+        return self._cost(input_cost, batch)
+
+    def _merged(self, results: list[EmbeddingsResult], params: dict[str, Any]) -> EmbeddingsResult:
+        return merge_embeddings(results, params.get("model") or self.model)
+
+    def _concurrency(self, max_concurrency: int | None) -> int:
+        if max_concurrency is None:
+            return self.max_concurrency
+        check_positive_int("max_concurrency", max_concurrency, 1)
+        return max_concurrency
+
+    # ---- /info (pure) ----
+
+    def _model_info_request(self, model: str | None) -> PreparedRequest | None:
+        if not self.endpoint.has_info_route:
+            return None
+        return build_info_request(self.endpoint, model=model or self.model)
+
+    @staticmethod
+    def _no_model_info(err: Exception) -> bool:
+        """True for an error that means "this endpoint has no /info for it" (no model info)."""
+        if isinstance(err, (NotFoundError, MalformedResponseError, UnsupportedParameterError)):
+            return True
+        # 422: a refused query value
+        return isinstance(err, APIStatusError) and err.status_code in (400, 405, 422)
+
+    # ---- pacing and retries (pure) ----
+
+    def _cost(self, cost: Any, *args: Any) -> Cost | None:
+        """``cost(*args)`` where this call is paced (`RateLimiter`), else None (no cost at all)."""
+        pacing = self._pacing
+        if pacing is False or (pacing is None and not is_paced()):
+            return None
+        return cost(*args)  # type: ignore[no-any-return]
+
+    def _paced_429(self, ticket: Ticket | None, response: httpx2.Response, throttled: int) -> bool:
+        """True for a 429 the limiter waits out (it paused on it) without using a retry."""
+        if ticket is None or response.status_code != 429 or throttled >= PACED_429_RETRIES:
+            return False
+        wait = parse_retry_after(response.headers)
+        return wait is None or wait <= self.retry_policy.max_retry_after
+
+    def _learn_usage(self, cost: Cost | None, usage: CompletionUsage | None) -> None:
+        if cost is not None and usage is not None:
+            completion = usage.completion_tokens if cost[1] is None else None
+            self.rate_limiter.learn_usage(cost[0], usage.prompt_tokens, completion)
+
+    def _retry_delay(self, attempt: int, response: httpx2.Response) -> float | None:
+        if not self.retry_policy.should_retry_status(response.status_code):
+            return None
+        delay = self.retry_policy.delay(attempt, response.headers)
+        if delay is not None:
+            log.debug(
+                "Retrying %s after status %d in %.2fs (attempt %d of %d)",
+                url_for_log(response.request.url),
+                response.status_code,
+                delay,
+                attempt + 1,
+                self.retry_policy.max_retries,
+            )
+        return delay
+
+    def _connection_delay(self, attempt: int, exc: Exception) -> float | None:
+        if not self.retry_policy.should_retry_exception(exc):
+            return None
+        delay = self.retry_policy.delay(attempt)
+        if delay is not None:
+            log.debug("Retrying after %s in %.2fs", type(exc).__name__, delay)
+        return delay
+
+    # ---- pickling ----
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("_http", "_http_lock", "_loop_clients"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_transport()
+
+    def _init_transport(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+PACED = 0.0
+"""What `_Call.wait_after_answer` returns for a 429 the limiter waits out: send again now."""
+
+
+class _Call:
+    """One request's way through a send loop: its attempts, deadline and limiter ticket.
+
+    The loop sends and sleeps; this object decides after each try whether the answer is the
+    call's (None), or how long to wait before the next try.
+    """
+
+    __slots__ = (
+        "attempt",
+        "client",
+        "deadline",
+        "req",
+        "request",
+        "throttled",
+        "ticket",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        client: _BaseClient,
+        req: PreparedRequest,
+        request: httpx2.Request,
+        timeout: httpx2.Timeout,
+    ) -> None:
+        self.client = client
+        self.req = req
+        self.request = request
+        self.timeout = timeout
+        self.attempt = 0
+        self.throttled = 0
+        self.ticket: Ticket | None = None
+        self.deadline = self._new_deadline()
+
+    def _new_deadline(self) -> float | None:
+        deadline = self.request.extensions[DEADLINE] = self.client._deadline(self.timeout, self.req)
+        return deadline
+
+    def paced(self, ticket: Ticket) -> None:
+        """The limiter let the request go: its time counts from now."""
+        self.ticket = ticket
+        self.deadline = self._new_deadline()
+
+    def wait_after_error(self, exc: httpx2.TransportError) -> float:
+        """Seconds to wait before retrying after a transport error.
+
+        Raises:
+            APIConnectionError: No retry is left (or it would pass the deadline).
+        """
+        if self.ticket is not None:
+            self.client.rate_limiter.abandon(self.ticket)
+        delay = _within(self.deadline, self.client._connection_delay(self.attempt, exc))
+        if delay is None:
+            raise self.transport_error(exc) from exc
+        self.attempt += 1
+        return delay
+
+    def wait_after_answer(self, response: httpx2.Response) -> float | None:
+        """None when ``response`` is the call's answer, else seconds to wait before resending.
+
+        A 429 the limiter waits out gives `PACED` (send again at once: acquiring waits).
+        """
+        client = self.client
+        if self.ticket is not None:
+            client.rate_limiter.answered(self.ticket, response.status_code, response.headers)
+        if client._paced_429(self.ticket, response, self.throttled):
+            self.throttled += 1
+            return PACED
+        delay = _within(self.deadline, client._retry_delay(self.attempt, response))
+        if delay is None:
+            if log.isEnabledFor(logging.DEBUG):
+                log_answer(response, self.attempt)
+            return None
+        self.attempt += 1
+        return delay
+
+    def transport_error(self, exc: Exception) -> APIConnectionError:
+        """The error a transport failure of this call raises."""
+        return transport_error(exc, self.req)
+
+    def decoding_error(self, exc: Exception) -> MalformedResponseError:
+        """The error an undecodable answer of this call raises."""
+        return decoding_error(exc, self.req)
+
+
+def _within(deadline: float | None, delay: float | None) -> float | None:
+    """``delay``, or None when waiting it would pass the call's deadline."""
+    if delay is None or deadline is None or time.monotonic() + delay < deadline:
+        return delay
+    return None

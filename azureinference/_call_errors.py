@@ -1,0 +1,58 @@
+"""The errors a call raises for what happened on the way, not for what the service said.
+
+A transport failure, an answer that could not be decoded, and a streamed call whose answer is
+not a stream (an error status, or JSON where ``text/event-stream`` was asked for).
+"""
+
+from __future__ import annotations
+
+import httpx2
+
+from ._answer_log import url_for_log
+from .errors import APIConnectionError, APITimeoutError, MalformedResponseError, error_from_response
+from .requests import PreparedRequest
+from .responses import parse_chat_completion
+
+__all__ = ["check_stream_status", "decoding_error", "is_event_stream", "transport_error"]
+
+
+def transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError:
+    """The `APIConnectionError` (or `APITimeoutError`) for an ``httpx2`` transport error."""
+    where = url_for_log(httpx2.URL(req.url))
+    if isinstance(exc, httpx2.TimeoutException):
+        return APITimeoutError(f"The request to {where} timed out ({type(exc).__name__}).")
+    return APIConnectionError(f"Could not reach {where}: {type(exc).__name__}: {exc}")
+
+
+def decoding_error(exc: Exception, req: PreparedRequest) -> MalformedResponseError:
+    """The `MalformedResponseError` for an answer ``httpx2`` could not decode."""
+    return MalformedResponseError(
+        f"The answer from {url_for_log(httpx2.URL(req.url))} could not be decoded: {exc}"
+    )
+
+
+def is_event_stream(response: httpx2.Response) -> bool:
+    """True when a streamed call's answer is the stream (a success, and not JSON)."""
+    return response.status_code < 300 and "json" not in response.headers.get("content-type", "")
+
+
+def check_stream_status(response: httpx2.Response, content: bytes) -> None:
+    """Raise the error a streamed call's answer that is not a stream stands for.
+
+    Raises:
+        APIStatusError: An error status, or an error in a JSON answer with status 200.
+        MalformedResponseError: A JSON answer where a stream was asked for.
+    """
+    if response.status_code >= 300:
+        raise error_from_response(response.status_code, response.headers, content)
+    ctype = response.headers.get("content-type", "")
+    if "json" in ctype and "event-stream" not in ctype:
+        # An error with status 200 (an envelope's code, an "error" object) raises here...
+        parse_chat_completion(response.status_code, response.headers, content)
+        # ...and a service that ignored stream=true is named as such.
+        raise MalformedResponseError(
+            "A streamed answer was expected (text/event-stream) but the service answered "
+            f"{ctype!r}: {content[:300].decode('utf-8', 'replace')!r}",
+            status_code=response.status_code,
+            body=content[:300].decode("utf-8", "replace"),
+        )
