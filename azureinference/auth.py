@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx2
 
+from ._fork import reset_after_fork
 from .endpoints import Endpoint
 from .errors import APIStatusError, ConfigurationError, error_from_response
 from .redaction import check_header, mark_credential_header
@@ -160,6 +161,7 @@ class AzureAuth(httpx2.Auth):
         self._alocks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        reset_after_fork(self)
         self._is_token = not isinstance(credential, (StaticKeyCredential, HeaderCredential)) and (
             callable(getattr(credential, "get_token", None))
         )
@@ -194,6 +196,12 @@ class AzureAuth(httpx2.Auth):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._alocks = weakref.WeakKeyDictionary()
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        # In a forked child: a token lock another thread held at the fork stays held there.
         self._lock = threading.Lock()
         self._alocks = weakref.WeakKeyDictionary()
 

@@ -21,6 +21,7 @@ import httpx2
 from ._base_client import _BaseClient
 from ._call_errors import is_event_stream
 from ._capabilities import Capabilities
+from ._fork import keep_inherited, reset_after_fork
 from ._options import CLIENT_OPTIONS, DEFAULT_TIMEOUT
 from ._transport import LoopClients, check_transport, make_async_http, make_sync_http
 from .bulk import arun_batches, run_batches
@@ -79,6 +80,13 @@ class Client(_BaseClient):
     def _init_transport(self) -> None:
         check_transport(self._httpx_kwargs, httpx2.BaseTransport, "Client")
         self._http: httpx2.Client | None = None
+        self._http_lock = threading.Lock()
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        # In a forked child: never touch the parent's pooled sockets, nor a lock it held.
+        keep_inherited(self._http)
+        self._http = None
         self._http_lock = threading.Lock()
 
     @property
@@ -295,6 +303,12 @@ class AsyncClient(_BaseClient):
 
     def _init_transport(self) -> None:
         check_transport(self._httpx_kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
+        self._loop_clients = LoopClients()
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        # In a forked child: the parent's sessions (one per loop) are left alone, unused.
+        keep_inherited(self._loop_clients)
         self._loop_clients = LoopClients()
 
     def _make_http(self) -> httpx2.AsyncClient:

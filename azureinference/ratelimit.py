@@ -44,6 +44,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._fork import reset_after_fork
 from .errors import ConfigurationError, parse_retry_after
 
 __all__ = [
@@ -423,6 +424,8 @@ class RateLimiter:
         self._init_state()
 
     def _init_state(self) -> None:
+        # Also in a forked child (`_after_fork`): pacing is per process, as for a pickled copy.
+        reset_after_fork(self)
         self._lock = threading.Lock()
         self._learned_tokens: float | None = None
         self._learned_requests: float | None = None
@@ -464,6 +467,11 @@ class RateLimiter:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._init_state()
+
+    def _after_fork(self) -> None:
+        # A lock another thread held at the fork, or a probe the parent is waiting on, would
+        # stall the child: it starts afresh.
         self._init_state()
 
     # ---- limits ---------------------------------------------------------------------------

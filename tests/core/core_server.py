@@ -157,6 +157,14 @@ def auto(h: _Handler) -> None:
         send_json(200, COMPLETION)(h)
 
 
+def echo(h: _Handler) -> None:
+    """A chat answer whose content is the last message's content (which answer went where)."""
+    body = h.seen.body if isinstance(h.seen.body, dict) else {}
+    text = (body.get("messages") or [{}])[-1].get("content")
+    message = {"role": "assistant", "content": text}
+    send_json(200, {**COMPLETION, "choices": [{**COMPLETION["choices"][0], "message": message}]})(h)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go in separate writes
@@ -176,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.seen = SeenRequest(self.command, self.path, httpx2.Headers(self.headers.items()), body)
         with self.server.lock:
             self.server.seen.append(self.seen)
-            action = self.server.script.pop(0) if self.server.script else auto
+            action = self.server.script.pop(0) if self.server.script else self.server.default
         try:
             action(self)
         except OSError:
@@ -194,6 +202,7 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.script: list[Action] = []
         self.seen: list[SeenRequest] = []
+        self.default: Action = auto
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # dropped and timed-out connections are the point of some tests
@@ -216,6 +225,11 @@ class LocalServer:
             self._server.script.extend(actions)
         return self
 
+    def answer_all(self, action: Action) -> LocalServer:
+        """Answer every request with ``action`` once the queue is empty (until `reset`)."""
+        self._server.default = action
+        return self
+
     @property
     def seen(self) -> list[SeenRequest]:
         """Requests received since the test started."""
@@ -225,3 +239,4 @@ class LocalServer:
         with self._server.lock:
             self._server.script.clear()
             self._server.seen.clear()
+            self._server.default = auto
