@@ -36,7 +36,7 @@ from .auth import AzureAuth, make_auth
 from .bulk import DEFAULT_MAX_CONCURRENCY, split
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
-    APIConnectionError,
+    APIError,
     APIStatusError,
     ConfigurationError,
     MalformedResponseError,
@@ -460,17 +460,22 @@ class _Call:
         self.ticket = ticket
         self.deadline = self._new_deadline()
 
-    def wait_after_error(self, exc: httpx2.TransportError) -> float:
+    def wait_after_error(self, exc: httpx2.RequestError) -> float:
         """Seconds to wait before retrying after a transport error.
+
+        Call it outside the ``except`` block that caught ``exc``: the error raised chains a
+        redacted copy of ``exc``, and ``exc`` (whose request holds the credential) must not
+        come back as its ``__context__``.
 
         Raises:
             APIConnectionError: No retry is left (or it would pass the deadline).
+            MalformedResponseError: The answer was not HTTP, or could not be decoded.
         """
         if self.ticket is not None:
             self.client.rate_limiter.abandon(self.ticket)
         delay = _within(self.deadline, self.client._connection_delay(self.attempt, exc))
         if delay is None:
-            raise self.transport_error(exc) from exc
+            raise self.transport_error(exc)  # chains a redacted copy of exc
         self.attempt += 1
         return delay
 
@@ -493,7 +498,7 @@ class _Call:
         self.attempt += 1
         return delay
 
-    def transport_error(self, exc: Exception) -> APIConnectionError:
+    def transport_error(self, exc: Exception) -> APIError:
         """The error a transport failure of this call raises."""
         return transport_error(exc, self.req)
 

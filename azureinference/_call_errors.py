@@ -9,26 +9,24 @@ from __future__ import annotations
 import httpx2
 
 from ._answer_log import url_for_log
-from .errors import APIConnectionError, APITimeoutError, MalformedResponseError, error_from_response
+from ._failures import request_failure
+from .errors import APIError, MalformedResponseError, error_from_response
 from .requests import PreparedRequest
 from .responses import parse_chat_completion
 
 __all__ = ["check_stream_status", "decoding_error", "is_event_stream", "transport_error"]
 
 
-def transport_error(exc: Exception, req: PreparedRequest) -> APIConnectionError:
-    """The `APIConnectionError` (or `APITimeoutError`) for an ``httpx2`` transport error."""
-    where = url_for_log(httpx2.URL(req.url))
-    if isinstance(exc, httpx2.TimeoutException):
-        return APITimeoutError(f"The request to {where} timed out ({type(exc).__name__}).")
-    return APIConnectionError(f"Could not reach {where}: {type(exc).__name__}: {exc}")
+def transport_error(exc: Exception, req: PreparedRequest) -> APIError:
+    """Our error for an ``httpx2`` error while sending ``req`` (see `request_failure`)."""
+    return request_failure(exc, url_for_log(httpx2.URL(req.url)))
 
 
 def decoding_error(exc: Exception, req: PreparedRequest) -> MalformedResponseError:
     """The `MalformedResponseError` for an answer ``httpx2`` could not decode."""
-    return MalformedResponseError(
-        f"The answer from {url_for_log(httpx2.URL(req.url))} could not be decoded: {exc}"
-    )
+    error = request_failure(exc, url_for_log(httpx2.URL(req.url)))
+    assert isinstance(error, MalformedResponseError)
+    return error
 
 
 def is_event_stream(response: httpx2.Response) -> bool:

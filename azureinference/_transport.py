@@ -397,6 +397,34 @@ def _env_proxy(origin: httpx2.URL) -> str | None:
     return proxies.get(origin.scheme) or proxies.get("all")
 
 
+def running_loop() -> asyncio.AbstractEventLoop:
+    """The running asyncio loop.
+
+    Raises:
+        ConfigurationError: No asyncio loop runs: the async client was awaited under another
+            event loop library (trio, curio), which it does not run on.
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        library = _async_library()
+        raise ConfigurationError(
+            f"AsyncClient runs on asyncio (its transport is aiohttp), but it was awaited "
+            f"{f'under {library}' if library else 'outside a running asyncio event loop'}. "
+            "Run it under asyncio (asyncio.run, or trio-asyncio), or call the sync Client from "
+            "a worker thread (trio.to_thread.run_sync)."
+        ) from None
+
+
+def _async_library() -> str | None:
+    try:
+        import sniffio
+
+        return sniffio.current_async_library()
+    except Exception:  # sniffio missing, or it cannot tell
+        return None
+
+
 # Every loop's closers, held here and not only by the AsyncClient: a client dropped before its
 # loop ends would leave its closer to the garbage collector, whose aclose() task the closing loop
 # can cut off halfway, leaking sockets. Held here, asyncio.run closes them (shutdown_asyncgens),
@@ -427,8 +455,12 @@ class LoopClients:
         ] = weakref.WeakKeyDictionary()
 
     async def get(self, make: Callable[[], httpx2.AsyncClient]) -> httpx2.AsyncClient:
-        """The running loop's client, made with ``make`` on first use in that loop."""
-        loop = asyncio.get_running_loop()
+        """The running loop's client, made with ``make`` on first use in that loop.
+
+        Raises:
+            ConfigurationError: Awaited outside asyncio (under trio, say).
+        """
+        loop = running_loop()
         entry = self._clients.get(loop)
         if entry is not None and not entry[0].is_closed:
             return entry[0]
@@ -445,7 +477,7 @@ class LoopClients:
 
     async def aclose(self) -> None:
         """Close the running loop's client (a later call makes a new one)."""
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         entry = self._clients.get(loop)
         if entry is not None:
             await self._drop(loop, entry)

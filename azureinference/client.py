@@ -21,6 +21,7 @@ import httpx2
 from ._base_client import _BaseClient
 from ._call_errors import is_event_stream
 from ._capabilities import Capabilities
+from ._failures import asend_or_error, send_or_error
 from ._fork import keep_inherited, reset_after_fork
 from ._options import CLIENT_OPTIONS, DEFAULT_TIMEOUT
 from ._transport import LoopClients, check_transport, make_async_http, make_sync_http
@@ -127,12 +128,11 @@ class Client(_BaseClient):
         while True:
             if cost is not None:
                 call.paced(self.rate_limiter.acquire(*cost))
-            try:
-                response = http.send(call.request, auth=self._auth, stream=req.stream)
-            except httpx2.TransportError as exc:
-                delay = call.wait_after_error(exc)
-            except httpx2.DecodingError as exc:
-                raise call.decoding_error(exc) from exc
+            response = send_or_error(http.send, call.request, auth=self._auth, stream=req.stream)
+            if isinstance(response, httpx2.RequestError):
+                # Decided here, not in an except block: the error raised when no retry is left
+                # must not have the httpx2 error (its request holds the credential) as context.
+                delay = call.wait_after_error(response)
             else:
                 delay = call.wait_after_answer(response)
                 if delay is None:
@@ -335,12 +335,13 @@ class AsyncClient(_BaseClient):
         while True:
             if cost is not None:
                 call.paced(await self.rate_limiter.aacquire(*cost))
-            try:
-                response = await http.send(call.request, auth=self._auth, stream=req.stream)
-            except httpx2.TransportError as exc:
-                delay = call.wait_after_error(exc)
-            except httpx2.DecodingError as exc:
-                raise call.decoding_error(exc) from exc
+            response = await asend_or_error(
+                http.send, call.request, auth=self._auth, stream=req.stream
+            )
+            if isinstance(response, httpx2.RequestError):
+                # Decided here, not in an except block: the error raised when no retry is left
+                # must not have the httpx2 error (its request holds the credential) as context.
+                delay = call.wait_after_error(response)
             else:
                 delay = call.wait_after_answer(response)
                 if delay is None:

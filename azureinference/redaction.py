@@ -33,6 +33,7 @@ __all__ = [
     "redact_headers",
     "redact_options",
     "redact_query",
+    "redact_text",
     "redact_url",
 ]
 
@@ -121,6 +122,16 @@ def redact_url(url: str) -> str:
     if netloc == parts.netloc and query == parts.query:
         return url
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_URL_IN_TEXT = re.compile(r"""https?://[^\s'"<>]+""")
+
+
+def redact_text(text: str) -> str:
+    """Return ``text`` with every URL in it redacted as `redact_url` does (an error message)."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
 def redact_headers(headers: Mapping[str, Any]) -> dict[str, str]:

@@ -20,10 +20,9 @@ from typing import Any
 import httpx2
 import pydantic
 
+from ._failures import stream_failure
 from .errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
     IncompleteStreamError,
     MalformedResponseError,
 )
@@ -361,18 +360,30 @@ def _explain_stray(stray: bytes, headers: Any) -> None:
     )
 
 
-def _transport_error(exc: Exception, state: ChatStreamState) -> Exception:
-    text = (
-        f"The stream broke after {state.chunk_count} chunk(s): {type(exc).__name__}: {exc}. "
-        "The answer is incomplete."
-    )
-    if isinstance(exc, httpx2.DecodingError):
-        return MalformedResponseError(text)
-    if isinstance(exc, httpx2.TimeoutException):
-        return APITimeoutError(text)
-    if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError)):
-        return IncompleteStreamError(text)
-    return APIConnectionError(text)
+def _bytes_or_failure(chunks: Iterator[bytes], state: Any) -> Iterator[bytes | APIError]:
+    """The body's chunks; a transport error ends them with our error (`stream_failure`).
+
+    ``state`` is the stream's state object (its ``chunk_count`` goes in the message).
+    """
+    try:
+        yield from chunks
+        return
+    except (httpx2.TransportError, httpx2.DecodingError) as exc:
+        failure = stream_failure(exc, state.chunk_count)
+    yield failure  # raised by the caller: raised here, it would chain the request as context
+
+
+async def _abytes_or_failure(
+    chunks: AsyncIterator[bytes], state: Any
+) -> AsyncIterator[bytes | APIError]:
+    """`_bytes_or_failure`, async."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+        return
+    except (httpx2.TransportError, httpx2.DecodingError) as exc:
+        failure = stream_failure(exc, state.chunk_count)
+    yield failure
 
 
 def _warn_unclosed(name: str) -> None:
@@ -464,11 +475,10 @@ class ChatStream(_StreamBase):
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         try:
-            try:
-                for raw in self.response.iter_bytes():
-                    yield from self._events(raw)
-            except (httpx2.TransportError, httpx2.DecodingError) as exc:
-                raise _transport_error(exc, self.state) from exc
+            for raw in _bytes_or_failure(self.response.iter_bytes(), self.state):
+                if isinstance(raw, APIError):
+                    raise raw  # here, where the httpx2 error is not its __context__
+                yield from self._events(raw)
             yield from self._flush()
             self.state.check_complete(self._decoder.stray, self.response.headers)
         except APIError as err:
@@ -507,12 +517,11 @@ class AsyncChatStream(_StreamBase):
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         try:
-            try:
-                async for raw in self.response.aiter_bytes():
-                    for chunk in self._events(raw):
-                        yield chunk
-            except (httpx2.TransportError, httpx2.DecodingError) as exc:
-                raise _transport_error(exc, self.state) from exc
+            async for raw in _abytes_or_failure(self.response.aiter_bytes(), self.state):
+                if isinstance(raw, APIError):
+                    raise raw
+                for chunk in self._events(raw):
+                    yield chunk
             for chunk in self._flush():
                 yield chunk
             self.state.check_complete(self._decoder.stray, self.response.headers)

@@ -32,7 +32,7 @@ from azureinference.errors import (
 )
 from azureinference.responses import parse_stream_error
 from azureinference.sse import ServerSentEvent, SSEDecoder
-from azureinference.streaming import _explain_stray, _transport_error
+from azureinference.streaming import _abytes_or_failure, _bytes_or_failure, _explain_stray
 from azureinference.telemetry import NO_OPERATION
 from azureinference.types import ChatCompletion, CompletionUsage
 
@@ -367,11 +367,10 @@ class ResponseStream(_ResponseStreamBase):
 
     def __iter__(self) -> Iterator[ResponseStreamEvent]:
         try:
-            try:
-                for raw in self.response.iter_bytes():
-                    yield from self._events(raw)
-            except (httpx2.TransportError, httpx2.DecodingError) as exc:
-                raise _transport_error(exc, self.state) from exc  # type: ignore[arg-type]
+            for raw in _bytes_or_failure(self.response.iter_bytes(), self.state):
+                if isinstance(raw, APIError):
+                    raise raw  # here, where the httpx2 error is not its __context__
+                yield from self._events(raw)
             yield from self._flush()
             self.state.check_complete(self._decoder.stray, self.response.headers)
         except APIError as err:
@@ -415,12 +414,11 @@ class AsyncResponseStream(_ResponseStreamBase):
 
     async def __aiter__(self) -> AsyncIterator[ResponseStreamEvent]:
         try:
-            try:
-                async for raw in self.response.aiter_bytes():
-                    for event in self._events(raw):
-                        yield event
-            except (httpx2.TransportError, httpx2.DecodingError) as exc:
-                raise _transport_error(exc, self.state) from exc  # type: ignore[arg-type]
+            async for raw in _abytes_or_failure(self.response.aiter_bytes(), self.state):
+                if isinstance(raw, APIError):
+                    raise raw
+                for event in self._events(raw):
+                    yield event
             for event in self._flush():
                 yield event
             self.state.check_complete(self._decoder.stray, self.response.headers)

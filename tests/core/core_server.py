@@ -93,6 +93,17 @@ def send_sse(pieces: list[bytes], *, drop: bool = False, stall: float = 0.0) -> 
     return act
 
 
+def send_bytes(data: bytes) -> Action:
+    """Write ``data`` as the whole answer, status line included, then close (not HTTP, maybe)."""
+
+    def act(h: _Handler) -> None:
+        h.close_connection = True
+        h.wfile.write(data)
+        h.wfile.flush()
+
+    return act
+
+
 def slow(seconds: float, then: Action) -> Action:
     """Wait before answering (a slow server)."""
 
