@@ -350,6 +350,9 @@ class Operation(_NoOperation):
                 attributes=common,
             )
             if span.is_recording():
+                # Given at start for the samplers that read them, and set again: a sampler that
+                # returns attributes of its own (Azure Monitor's) replaces those given at start.
+                span.set_attributes(common)
                 span.set_attributes(attributes)
                 self._span = span
             else:

@@ -628,3 +628,52 @@ def test_global_providers_are_used_without_configuring_anything() -> None:
             "gen_ai.client.token.usage",
         ]
     )
+
+
+async def test_span_keeps_its_attributes_under_a_sampler_that_returns_its_own(
+    azure_inference_emulator: Emulator, otel: Any, sync: bool
+) -> None:
+    """Azure Monitor's sampler answers with attributes of its own (``_MS.sampleRate``), which
+    the SDK puts on the span in place of those given at start: ours must be on it anyway."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    seen: list[dict[str, Any]] = []
+
+    class OwnAttributesSampler(Sampler):
+        def should_sample(
+            self,
+            parent_context: Any,
+            trace_id: int,
+            name: str,
+            kind: Any = None,
+            attributes: Any = None,
+            links: Any = None,
+            trace_state: Any = None,
+        ) -> SamplingResult:
+            seen.append(dict(attributes or {}))
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, {"_MS.sampleRate": 100.0})
+
+        def get_description(self) -> str:
+            return "OwnAttributesSampler"
+
+    provider = TracerProvider(sampler=OwnAttributesSampler())
+    provider.add_span_processor(SimpleSpanProcessor(otel.exporter))
+    telemetry.configure(tracer_provider=provider, meter_provider=otel.meter_provider)
+    client = emulator_client(azure_inference_emulator, sync)
+    await maybe_await(client.complete(HI))
+    await collect(await maybe_await(client.stream(HI)))
+    await close(client)
+    spans = otel.spans()
+    assert len(spans) == 2
+    for span in spans:
+        attrs = dict(span.attributes)
+        assert attrs["_MS.sampleRate"] == 100.0
+        assert attrs["gen_ai.operation.name"] == "chat"
+        assert attrs["gen_ai.provider.name"]
+        assert attrs["gen_ai.request.model"] == "emulator-chat"
+        assert attrs["server.address"] == "127.0.0.1"
+        assert attrs["gen_ai.response.model"]
+    # The sampler still sees them when it decides.
+    assert all(s["gen_ai.operation.name"] == "chat" for s in seen)
