@@ -9,8 +9,20 @@ Accepted credentials:
   (the reference SDK keeps the old ``api-key``);
 - a caller-given header: `HeaderCredential` or a string ``"api-key: <KEY>"`` (seed 000);
 - an Entra ID token credential: any object with ``get_token(*scopes)`` (sync) or an async one
-  (``azure.identity.aio``). Tokens are cached until five minutes before they expire, and never
-  sent over plain ``http://`` except to a loopback host.
+  (``azure.identity.aio``). A token is cached and shared by concurrent callers until shortly
+  before it expires (five minutes, or a tenth of its life for a token that lives less than
+  fifty minutes), so it is fetched once per expiry; ``expires_on`` may be seconds since the
+  epoch or a ``datetime``;
+- a bearer token provider: a callable returning the token, such as
+  ``azure.identity.get_bearer_token_provider(credential, scope)`` (or the ``azure.identity.aio``
+  one, async, for `AsyncClient`), as the ``openai`` SDK and ``AzureChatOpenAI`` take it
+  (``azure_ad_token_provider``). It is called on every request, and caches as it likes. A sync
+  provider given to `AsyncClient` is called in the event loop, as the ``openai`` SDK does.
+
+Tokens are never sent over plain ``http://`` except to a loopback host. A request the service
+answers 401 to with a token is sent once more with a new token (the cached one is dropped; a
+provider is asked again) before the 401 is reported. A project endpoint
+(``.../api/projects/<p>``) takes Entra ID only: a key for one is refused.
 
 Every header value is checked when the client is built (and each token when it arrives): a key
 with a line break or a header name with a space is a `ConfigurationError` that does not quote the
@@ -21,12 +33,13 @@ cached access token.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, Protocol, runtime_checkable
 
 import httpx2
@@ -42,10 +55,14 @@ __all__ = [
     "KeyCredential",
     "StaticKeyCredential",
     "TokenCredentialLike",
+    "TokenProvider",
     "make_auth",
 ]
 
 _REFRESH_MARGIN_SECONDS = 300.0
+# A token that lives less than ten margins is refreshed when a tenth of its life is left: with a
+# fixed five minutes, one living four minutes would be stale on arrival and fetched every call.
+_REFRESH_FRACTION = 0.1
 _HEADER_FORM = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_-]*):\s+(?P<value>\S.*)$")
 
 
@@ -122,6 +139,67 @@ class HeaderCredential:
         return (HeaderCredential, (self.name, self.value))
 
 
+class TokenProvider:
+    """A callable returning a bearer token, called on every request (``azure_ad_token_provider``).
+
+    Args:
+        provider: A function (or callable object) taking no arguments and returning the token,
+            or an awaitable of it (an async provider, for `AsyncClient` only).
+    """
+
+    __slots__ = ("is_async", "provider")
+
+    def __init__(self, provider: Callable[[], Any]) -> None:
+        if not callable(provider):
+            raise ConfigurationError(
+                f"A token provider must be callable, not {type(provider).__name__}."
+            )
+        self.provider = provider
+        self.is_async = inspect.iscoroutinefunction(provider) or inspect.iscoroutinefunction(
+            getattr(provider, "__call__", None)  # noqa: B004  # an object with async __call__
+        )
+
+    def __repr__(self) -> str:
+        name = getattr(self.provider, "__qualname__", type(self.provider).__name__)
+        return f"TokenProvider({name})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TokenProvider, (self.provider,))
+
+
+def _provided_token(value: Any) -> str:
+    """The token a provider returned, checked: a non-empty str that fits in a header."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(
+            f"The token provider returned {type(value).__name__}, not a token (a non-empty str)."
+        )
+    check_header("Authorization", "Bearer " + value, "The token provider's token")
+    return value
+
+
+def _expiry(access_token: Any) -> float:
+    """``expires_on`` as seconds since the epoch: a number, or a ``datetime`` (naive is UTC)."""
+    value = getattr(access_token, "expires_on", None)
+    if value is None or value == 0:
+        return 0.0
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigurationError(
+            "The token credential's get_token() returned expires_on of type "
+            f"{type(value).__name__}: expected seconds since the epoch (int) or a datetime."
+        )
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(
+            "The token credential's get_token() returned an expires_on that is not a number of "
+            "seconds since the epoch."
+        ) from None
+
+
 def _secret_value(obj: Any) -> str | None:
     getter = getattr(obj, "get_secret_value", None)
     if callable(getter):
@@ -154,6 +232,7 @@ class AzureAuth(httpx2.Auth):
         self._scopes = list(scopes) if scopes else [endpoint.token_scope]
         self._token: str | None = None
         self._expires_on = 0.0
+        self._refresh_at = 0.0
         self._checked_key: Any = None
         self._lock = threading.Lock()
         # One asyncio.Lock per event loop: a lock is bound to the loop it first waited in, and
@@ -166,7 +245,11 @@ class AzureAuth(httpx2.Auth):
             callable(getattr(credential, "get_token", None))
         )
         self._is_async_token = self._is_token and inspect.iscoroutinefunction(credential.get_token)
-        if self._is_token and endpoint.scheme != "https" and not endpoint.is_loopback:
+        self._provider = credential if isinstance(credential, TokenProvider) else None
+        if self._provider is not None and self._provider.is_async:
+            self._is_async_token = True
+        bearer = self._is_token or self._provider is not None
+        if bearer and endpoint.scheme != "https" and not endpoint.is_loopback:
             raise ConfigurationError(
                 f"Refusing to send an Entra ID bearer token over plain http to {endpoint.host!r}: "
                 "use an https endpoint (tokens go over http only to a loopback host)."
@@ -179,8 +262,17 @@ class AzureAuth(httpx2.Auth):
 
     @property
     def is_async_token(self) -> bool:
-        """True when the credential's ``get_token`` is a coroutine function."""
+        """True when the credential's ``get_token`` (or the token provider) is async."""
         return self._is_async_token
+
+    def check_sync(self) -> None:
+        """Refuse a credential only the async client can use (called by `Client`).
+
+        Raises:
+            ConfigurationError: An async token credential or async token provider.
+        """
+        if self._is_async_token:
+            raise ConfigurationError(_ASYNC_IN_SYNC)
 
     def __repr__(self) -> str:
         return f"AzureAuth(credential={type(self._credential).__name__}, scopes={self._scopes})"
@@ -192,6 +284,7 @@ class AzureAuth(httpx2.Auth):
         # The credential travels; its cached access token does not (a pickle is a file).
         state["_token"] = None
         state["_expires_on"] = 0.0
+        state["_refresh_at"] = 0.0
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -206,7 +299,7 @@ class AzureAuth(httpx2.Auth):
         self._alocks = weakref.WeakKeyDictionary()
 
     def _token_fresh(self) -> bool:
-        return self._token is not None and time.time() < self._expires_on - _REFRESH_MARGIN_SECONDS
+        return self._token is not None and time.time() < self._refresh_at
 
     def _store(self, access_token: Any) -> str:
         token = getattr(access_token, "token", None)
@@ -215,30 +308,67 @@ class AzureAuth(httpx2.Auth):
                 "The token credential's get_token() returned no '.token' string."
             )
         check_header("Authorization", "Bearer " + token, "The token credential's access token")
+        expires_on = _expiry(access_token)
+        life = expires_on - time.time()
         self._token = token
-        self._expires_on = float(getattr(access_token, "expires_on", 0) or 0)
+        self._expires_on = expires_on
+        self._refresh_at = expires_on - min(_REFRESH_MARGIN_SECONDS, life * _REFRESH_FRACTION)
         return token
 
-    def _sync_token(self) -> str:
+    def _sync_token(self, refused: str | None = None) -> str:
+        """The cached token, fetched first if stale or if it is ``refused`` (a 401's token)."""
         with self._lock:
-            if not self._token_fresh():
+            if not self._token_fresh() or (refused is not None and self._token == refused):
                 self._store(self._credential.get_token(*self._scopes))
             assert self._token is not None
             return self._token
 
-    async def _async_token(self) -> str:
+    async def _async_token(self, refused: str | None = None) -> str:
         loop = asyncio.get_running_loop()
         lock = self._alocks.get(loop)
         if lock is None:
             lock = self._alocks[loop] = asyncio.Lock()
         async with lock:
-            if not self._token_fresh():
+            if not self._token_fresh() or (refused is not None and self._token == refused):
                 result = self._credential.get_token(*self._scopes)
                 if inspect.isawaitable(result):
                     result = await result
                 self._store(result)
             assert self._token is not None
             return self._token
+
+    def _provider_token(self) -> str:
+        assert self._provider is not None
+        value = self._provider.provider()
+        if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()  # never awaited: close it rather than leave a warning behind
+            raise ConfigurationError(_ASYNC_IN_SYNC)
+        return _provided_token(value)
+
+    async def _aprovider_token(self) -> str:
+        assert self._provider is not None
+        value = self._provider.provider()
+        if inspect.isawaitable(value):
+            value = await value
+        return _provided_token(value)
+
+    def _bearer(self, refused: str | None = None) -> str:
+        """A token for a sync request (a new one when ``refused`` is the one just refused)."""
+        if self._provider is not None:
+            return self._provider_token()
+        if self._is_async_token:
+            raise ConfigurationError(_ASYNC_IN_SYNC)
+        return self._sync_token(refused)
+
+    async def _abearer(self, refused: str | None = None) -> str:
+        if self._provider is not None:
+            return await self._aprovider_token()
+        if self._is_async_token:
+            return await self._async_token(refused)
+        if refused is None and self._token_fresh():
+            return self._token  # type: ignore[return-value]
+        return await asyncio.to_thread(self._sync_token, refused)
 
     def _apply_key(self, request: httpx2.Request) -> None:
         cred = self._credential
@@ -255,40 +385,50 @@ class AzureAuth(httpx2.Auth):
         if self._endpoint.sends_api_key_header:
             request.headers["api-key"] = key
 
+    @property
+    def _is_bearer(self) -> bool:
+        return self._is_token or self._provider is not None
+
     def sync_auth_flow(
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        """Apply the credential (sync)."""
-        if self._is_token:
-            if self._is_async_token:
-                raise ConfigurationError(
-                    "An async token credential (azure.identity.aio) cannot be used for a sync "
-                    "call: pass a sync credential (azure.identity), or use the async methods."
-                )
-            request.headers["Authorization"] = "Bearer " + self._sync_token()
-        else:
+        """Apply the credential (sync); a token refused with a 401 is replaced once."""
+        if not self._is_bearer:
             self._apply_key(request)
+            response = yield request
+            if self._credential is None and response.status_code == 401:
+                raise _no_credential_error(response, response.read())
+            return
+        token = self._bearer()
+        request.headers["Authorization"] = "Bearer " + token
         response = yield request
-        if self._credential is None and response.status_code == 401:
-            raise _no_credential_error(response, response.read())
+        if response.status_code == 401:
+            request.headers["Authorization"] = "Bearer " + self._bearer(refused=token)
+            yield request
 
     async def async_auth_flow(
         self, request: httpx2.Request
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         """Apply the credential (async); a sync token credential is called in a thread."""
-        if self._is_token:
-            if self._is_async_token:
-                token = await self._async_token()
-            elif self._token_fresh():
-                token = self._token  # type: ignore[assignment]
-            else:
-                token = await asyncio.to_thread(self._sync_token)
-            request.headers["Authorization"] = "Bearer " + token
-        else:
+        if not self._is_bearer:
             self._apply_key(request)
+            response = yield request
+            if self._credential is None and response.status_code == 401:
+                raise _no_credential_error(response, await response.aread())
+            return
+        token = await self._abearer()
+        request.headers["Authorization"] = "Bearer " + token
         response = yield request
-        if self._credential is None and response.status_code == 401:
-            raise _no_credential_error(response, await response.aread())
+        if response.status_code == 401:
+            request.headers["Authorization"] = "Bearer " + await self._abearer(refused=token)
+            yield request
+
+
+_ASYNC_IN_SYNC = (
+    "An async token credential or token provider (azure.identity.aio) cannot be used by a sync "
+    "client: pass a sync one (azure.identity), or use the async client (AsyncClient, or the "
+    "async methods: ainvoke, achat...)."
+)
 
 
 def _no_credential_error(response: httpx2.Response, content: bytes) -> APIStatusError:
@@ -322,12 +462,14 @@ def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = No
 
     Args:
         credential: ``str`` key, ``"Header: value"`` string, SecretStr, key credential,
-            `HeaderCredential`, token credential, or None (only for loopback endpoints).
+            `HeaderCredential`, token credential, bearer token provider (a callable, or a
+            `TokenProvider`), or None (only for loopback endpoints).
         endpoint: The parsed endpoint.
         scopes: Token scopes overriding the endpoint's default.
 
     Raises:
-        ConfigurationError: No credential for a remote endpoint, or an object of an unknown kind.
+        ConfigurationError: No credential for a remote endpoint, an object of an unknown kind,
+            or a key for a project endpoint.
     """
     cred: Any = credential
     secret = _secret_value(cred)
@@ -338,18 +480,34 @@ def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = No
             cred = None
         else:
             cred = HeaderCredential.parse(cred) or StaticKeyCredential(cred.strip())
+    has_get_token = callable(getattr(cred, "get_token", None))
+    if (
+        callable(cred)
+        and not has_get_token
+        and getattr(cred, "key", None) is None
+        and not isinstance(cred, (HeaderCredential, StaticKeyCredential, TokenProvider))
+    ):
+        cred = TokenProvider(cred)
     if cred is None:
         if not endpoint.is_loopback:
             raise ConfigurationError(f"{_NO_CREDENTIAL}.")
     elif not (
-        isinstance(cred, (StaticKeyCredential, HeaderCredential))
-        or callable(getattr(cred, "get_token", None))
+        isinstance(cred, (StaticKeyCredential, HeaderCredential, TokenProvider))
+        or has_get_token
         or isinstance(getattr(cred, "key", None), str)
     ):
         raise ConfigurationError(
             f"Unsupported credential of type {type(cred).__name__}: pass a key (str), an "
-            "AzureKeyCredential, a HeaderCredential, or a token credential with get_token()."
+            "AzureKeyCredential, a HeaderCredential, a token credential with get_token(), or a "
+            "bearer token provider (a callable returning the token)."
         )
-    elif not isinstance(cred, HeaderCredential) and not callable(getattr(cred, "get_token", None)):
+    elif not isinstance(cred, (HeaderCredential, TokenProvider)) and not has_get_token:
         _check_key(cred.key)
+    is_bearer = has_get_token or isinstance(cred, TokenProvider)
+    if endpoint.project is not None and not is_bearer and cred is not None:
+        raise ConfigurationError(
+            f"The project endpoint {endpoint.display_url!r} takes Entra ID only, not an API "
+            "key: pass credential=DefaultAzureCredential() (or a token provider), or use the "
+            "resource's '/openai/v1' endpoint with the key."
+        )
     return AzureAuth(cred, endpoint, scopes)

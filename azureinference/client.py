@@ -76,6 +76,7 @@ class Client(_BaseClient):
 
     def __init__(self, endpoint: str | Endpoint | None = None, credential: Any = None, **kw: Any):
         super().__init__(endpoint, credential, **kw)
+        self._auth.check_sync()  # an async credential: refused now, not at the first call
         self._init_transport()
 
     def _init_transport(self) -> None:

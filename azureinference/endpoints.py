@@ -1,16 +1,19 @@
 """Endpoint forms copied from a portal, made into one `Endpoint`: kind, routes, api-version, scope.
 
 Accepted forms (a trailing ``/chat/completions``, ``/embeddings`` or ``/images/embeddings`` is a
-"target URI" and is cut off; an ``api-version`` query is kept):
+"target URI" and is cut off, as is a route after ``/openai/v1``; an ``api-version`` query is kept):
 
 | form | kind |
 | --- | --- |
+| ``https://<res>.services.ai.azure.com/openai/v1`` (recommended) | ``openai_v1`` |
+| ``https://<res>.openai.azure.com/openai/v1`` | ``openai_v1`` |
+| ``https://<res>.services.ai.azure.com/api/projects/<p>`` (+ ``/openai/v1``) | ``openai_v1`` |
 | ``https://<name>.<region>.models.ai.azure.com`` (serverless) | ``serverless`` |
 | ``https://<name>.<region>.inference.ai.azure.com``, ``.inference.ml.azure.com`` | ``serverless`` |
 | ``https://<res>.services.ai.azure.com/models`` (or any host + ``/models``) | ``ai_services`` |
 | ``https://<res>.openai.azure.com/openai/deployments/<dep>`` (any host) | ``azure_openai`` |
 | ``https://<res>.openai.azure.com`` (deployment = the model name) | ``azure_openai`` |
-| ``https://<res>.openai.azure.com/openai/v1``, ``.../openai/v1`` on any host | ``openai_v1`` |
+| ``.../openai/v1`` or ``.../api/projects/<p>`` on any other host | ``openai_v1`` |
 | ``https://models.inference.ai.azure.com``, ``https://models.github.ai/inference`` | ``github`` |
 | anything else (an OpenAI-compatible base URL) | ``openai_compatible`` |
 
@@ -25,9 +28,10 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
 from .redaction import redact_url
@@ -35,10 +39,12 @@ from .redaction import redact_url
 __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_AZURE_OPENAI_API_VERSION",
+    "PROJECT_ENDPOINT_FORM",
     "Endpoint",
     "EndpointKind",
     "is_loopback_host",
     "parse_endpoint",
+    "parse_project_endpoint",
 ]
 
 DEFAULT_API_VERSION = "2024-05-01-preview"
@@ -46,6 +52,9 @@ DEFAULT_API_VERSION = "2024-05-01-preview"
 
 DEFAULT_AZURE_OPENAI_API_VERSION = "2024-10-21"
 """The api-version sent to Azure OpenAI ``/openai/deployments`` routes when none is given."""
+
+PROJECT_ENDPOINT_FORM = "https://<resource>.services.ai.azure.com/api/projects/<project>"
+"""A Foundry project endpoint, as the portal shows it."""
 
 _TARGET_SUFFIXES = ("/chat/completions", "/images/embeddings", "/embeddings", "/info")
 
@@ -101,6 +110,8 @@ class Endpoint:
         deployment: The Azure OpenAI deployment in the URL, if any.
         token_scope: The default Entra ID scope for this kind.
         extra_query: Other query parameters found in the URL, kept on every request.
+        project: The Foundry project, when the URL is a project endpoint (served at
+            ``.../api/projects/<project>/openai/v1``; Entra ID only).
     """
 
     base_url: str
@@ -109,6 +120,7 @@ class Endpoint:
     deployment: str | None = None
     token_scope: str = _SCOPES[EndpointKind.SERVERLESS]
     extra_query: tuple[tuple[str, str], ...] = field(default=())
+    project: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -208,11 +220,42 @@ def _quote_deployment(model: str) -> str:
     return quote(model, safe="")
 
 
+_OPENAI_V1 = "/openai/v1"
+# What may follow ``/openai/v1`` in a URL copied from a portal or a sample: a route, cut off.
+_OPENAI_V1_ROUTES = ("", "/chat/completions", "/embeddings", "/responses", "/models")
+_PROJECT_PATH = re.compile(r"^(?P<prefix>/api/projects/(?P<project>[^/]+))(?P<rest>/.*)?$", re.I)
+
+
+def _project_path(path: str) -> tuple[str, str] | None:
+    """``(path, project)`` of a Foundry project endpoint path, served at ``<path>/openai/v1``.
+
+    ``/api/projects/<p>`` is what the portal shows; ``/api/projects/<p>/openai/v1`` (and a route
+    after it) is where its OpenAI-compatible API lives. None for any other path.
+    """
+    match = _PROJECT_PATH.match(path)
+    if match is None:
+        return None
+    rest = (match["rest"] or "").rstrip("/")
+    if rest.lower() in ("", "/openai") or _openai_v1_prefix(rest) == "":
+        return match["prefix"] + _OPENAI_V1, match["project"]
+    return None
+
+
+def _openai_v1_prefix(path: str) -> str | None:
+    """The path up to and including ``/openai/v1`` when a known route (or nothing) follows."""
+    lower = path.lower()
+    idx = lower.rfind(_OPENAI_V1)
+    if idx == -1 or lower[idx + len(_OPENAI_V1) :] not in _OPENAI_V1_ROUTES:
+        return None
+    return path[: idx + len(_OPENAI_V1)][: -len(_OPENAI_V1)]
+
+
 def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
     """Return (kind, normalised path prefix, deployment) for a host and path."""
     lower = path.lower()
-    if lower.endswith("/openai/v1"):
-        return EndpointKind.OPENAI_V1, path, None
+    v1_prefix = _openai_v1_prefix(path)
+    if v1_prefix is not None:
+        return EndpointKind.OPENAI_V1, v1_prefix + _OPENAI_V1, None
     marker = "/openai/deployments/"
     idx = lower.find(marker)
     if idx != -1:
@@ -241,22 +284,8 @@ def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
     return EndpointKind.OPENAI_COMPATIBLE, path, None
 
 
-def parse_endpoint(
-    url: str,
-    *,
-    api_version: str | None = None,
-    token_scope: str | None = None,
-) -> Endpoint:
-    """Parse any endpoint form a user may copy from a portal into an `Endpoint`.
-
-    Args:
-        url: The endpoint URL, a full target URI or an OpenAI-compatible base URL.
-        api_version: The api-version to send; overrides one in the URL's query.
-        token_scope: The Entra ID scope to ask tokens for; overrides the kind's default.
-
-    Raises:
-        ConfigurationError: The URL is empty, has no scheme/host, or is not http(s).
-    """
+def _check_arguments(url: object, api_version: object, token_scope: object) -> str:
+    """The endpoint text, stripped, once every argument is of the right type and not empty."""
     if url is not None and not isinstance(url, str):
         raise ConfigurationError(f"endpoint must be a URL (str), not {type(url).__name__}.")
     if not url or not url.strip():
@@ -266,49 +295,122 @@ def parse_endpoint(
     for name, value in (("api_version", api_version), ("token_scope", token_scope)):
         if value is not None and not isinstance(value, str):
             raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}.")
+    return url.strip()
+
+
+def _split_url(url: str) -> SplitResult:
+    """The URL's parts, once it is known to be an http(s) URL with a host and no user info."""
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         parts.port  # noqa: B018  # a bad port raises here, not at the first request
     except ValueError as exc:
         raise ConfigurationError(
-            f"The endpoint {redact_url(url.strip())!r} is not a valid URL ({exc})."
+            f"The endpoint {redact_url(url)!r} is not a valid URL ({exc})."
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            f"The endpoint {redact_url(url.strip())!r} is not an http(s) URL with a host, such as "
-            "'https://<resource>.services.ai.azure.com/models'."
+            f"The endpoint {redact_url(url)!r} is not an http(s) URL with a host, such as "
+            "'https://<resource>.services.ai.azure.com/openai/v1'."
         )
     if "@" in parts.netloc:
         raise ConfigurationError(
-            f"The endpoint {redact_url(url.strip())!r} holds a user name or password "
+            f"The endpoint {redact_url(url)!r} holds a user name or password "
             "('user:pass@'), which would not be sent: remove it, and pass the key as "
             "credential=... (or credential='Header-Name: <key>' for a header of your choice)."
         )
-    path = parts.path.rstrip("/")
+    return parts
+
+
+def _strip_target(path: str) -> str:
+    """The path without a trailing slash and without a route (a portal's "target URI")."""
+    path = path.rstrip("/")
     lower = path.lower()
     for suffix in _TARGET_SUFFIXES:
         if lower.endswith(suffix):
-            path = path[: -len(suffix)].rstrip("/")
-            break
-    host = parts.hostname.lower()
-    kind, path, deployment = _classify(host, path)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    url_version = next((v for k, v in query if k == "api-version"), None)
-    extra_query = tuple((k, v) for k, v in query if k != "api-version")
-    version = api_version or url_version
-    if version is None:
-        if kind is EndpointKind.AZURE_OPENAI:
-            version = DEFAULT_AZURE_OPENAI_API_VERSION
-        elif kind in (EndpointKind.SERVERLESS, EndpointKind.AI_SERVICES) or (
-            kind is EndpointKind.GITHUB and host == "models.inference.ai.azure.com"
-        ):
-            version = DEFAULT_API_VERSION
-    base = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+            return path[: -len(suffix)].rstrip("/")
+    return path
+
+
+def _split_query(query: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The ``api-version`` in a query string, and the other parameters (kept, in order)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    version = next((v for k, v in pairs if k == "api-version"), None)
+    return version, tuple((k, v) for k, v in pairs if k != "api-version")
+
+
+def _default_api_version(kind: EndpointKind, host: str) -> str | None:
+    """The api-version a kind needs when none is given (None: the routes take none)."""
+    if kind is EndpointKind.AZURE_OPENAI:
+        return DEFAULT_AZURE_OPENAI_API_VERSION
+    if kind in (EndpointKind.SERVERLESS, EndpointKind.AI_SERVICES) or (
+        kind is EndpointKind.GITHUB and host == "models.inference.ai.azure.com"
+    ):
+        return DEFAULT_API_VERSION
+    return None
+
+
+def parse_endpoint(
+    url: str,
+    *,
+    api_version: str | None = None,
+    token_scope: str | None = None,
+) -> Endpoint:
+    """Parse any endpoint form a user may copy from a portal into an `Endpoint`.
+
+    Args:
+        url: The endpoint URL, a full target URI, a Foundry project endpoint or an
+            OpenAI-compatible base URL.
+        api_version: The api-version to send; overrides one in the URL's query.
+        token_scope: The Entra ID scope to ask tokens for; overrides the kind's default.
+
+    Raises:
+        ConfigurationError: The URL is empty, has no scheme/host, or is not http(s).
+    """
+    parts = _split_url(_check_arguments(url, api_version, token_scope))
+    host = (parts.hostname or "").lower()
+    path = _strip_target(parts.path)
+    project = _project_path(path)
+    if project is not None:
+        kind, (path, project_name), deployment = EndpointKind.OPENAI_V1, project, None
+    else:
+        project_name = None
+        kind, path, deployment = _classify(host, path)
+    url_version, extra_query = _split_query(parts.query)
     return Endpoint(
-        base_url=base,
+        base_url=urlunsplit((parts.scheme, parts.netloc, path, "", "")),
         kind=kind,
-        api_version=version,
+        api_version=api_version or url_version or _default_api_version(kind, host),
         deployment=deployment,
         token_scope=token_scope or _SCOPES[kind],
         extra_query=extra_query,
+        project=project_name,
     )
+
+
+def parse_project_endpoint(
+    url: str,
+    *,
+    api_version: str | None = None,
+    token_scope: str | None = None,
+) -> Endpoint:
+    """Parse a Foundry project endpoint, ``https://<resource>.services.ai.azure.com/api/projects/<p>``.
+
+    The project's models are served at that URL with ``/openai/v1`` appended (as
+    ``azure-ai-projects``' ``get_openai_client`` does), and take Entra ID tokens of the scope
+    ``https://ai.azure.com/.default``.
+
+    Raises:
+        ConfigurationError: The URL is not a project endpoint (naming ``project_endpoint``).
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigurationError(
+            "project_endpoint must be a Foundry project endpoint URL (str), such as "
+            f"'{PROJECT_ENDPOINT_FORM}', not {url!r}."
+        )
+    endpoint = parse_endpoint(url, api_version=api_version, token_scope=token_scope)
+    if endpoint.project is None:
+        raise ConfigurationError(
+            f"project_endpoint={redact_url(url.strip())!r} is not a Foundry project endpoint "
+            f"('{PROJECT_ENDPOINT_FORM}'): pass a model endpoint as endpoint=... instead."
+        )
+    return endpoint

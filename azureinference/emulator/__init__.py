@@ -17,7 +17,7 @@ from azureinference.emulator import Fault, running_emulator
 
 with running_emulator() as emu:
     emu.inject(Fault.rate_limit(retry_after=1))
-    ...  # point a client at emu.endpoint with credential=emu.key
+    ...  # point a client at emu.openai_v1_endpoint with credential=emu.key
 ```
 
 From the shell: ``python -m azureinference.emulator --port 8000``. In pytest: the
@@ -38,11 +38,13 @@ from .config import (
 from .quota import QuotaUsage
 from .schema_values import instance_of
 from .server import Emulator, running_emulator
+from .tokens import EmulatorTokenCredential
 
 __all__ = [
     "Emulator",
     "EmulatorConfig",
     "EmulatorState",
+    "EmulatorTokenCredential",
     "Fault",
     "ModelSpec",
     "QuotaUsage",

@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--key", help="the key to accept (default: a random one, printed)")
     parser.add_argument("--no-auth", action="store_true", help="accept requests without a key")
     parser.add_argument(
+        "--entra-audience",
+        metavar="AUDIENCE",
+        help="also accept Entra ID tokens for this audience, e.g. https://ai.azure.com "
+        "(JWTs; their signature is not checked)",
+    )
+    parser.add_argument(
         "--envelope", action="store_true", help='wrap answers as {"code", "msg", "data"}'
     )
     parser.add_argument("--latency", type=float, help="seconds before each answer")
@@ -73,6 +79,7 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         "envelope": args.envelope or None,
         "latency": args.latency,
         "require_auth": False if args.no_auth else None,
+        "entra_audience": args.entra_audience,
         "tokens_per_minute": args.tokens_per_minute,
         "requests_per_minute": args.requests_per_minute,
         "time_scale": args.time_scale,

@@ -7,7 +7,12 @@ with its own rules and error shapes (see `refusals`):
   Models), ``/serverless/<model>`` (a serverless endpoint of one model: its ``/info`` is that
   model's);
 - OpenAI: ``/v1``;
-- Azure OpenAI: ``/openai/v1``, ``/openai/deployments/<name>`` (with ``api-version``).
+- Azure OpenAI: ``/openai/v1``, ``/openai/deployments/<name>`` (with ``api-version``);
+- a Foundry project: ``/api/projects/<project>/openai/v1`` (as ``/openai/v1``).
+
+Auth: the key (``api-key`` or ``Authorization: Bearer``); and when ``entra_audience`` is set, an
+Entra ID token (a JWT; its signature is not checked offline) whose ``aud`` is that audience, so a
+client asking for the wrong scope is refused as the service refuses it.
 
 Routes: ``/chat/completions``, ``/completions`` (legacy), ``/embeddings``,
 ``/images/embeddings``, ``/info``, ``GET /models`` and ``GET /models/<id>``.
@@ -16,6 +21,8 @@ Routes: ``/chat/completions``, ``/completions`` (legacy), ``/embeddings``,
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import re
 import secrets
@@ -74,6 +81,7 @@ _PREFIXES = {
     "/openai/v1": Style.AZURE_OPENAI,
     "/openai": Style.AZURE_OPENAI,  # GET /openai/models?api-version=...
 }
+_PROJECT = re.compile(r"^/api/projects/([^/]+)(/.*)?$")
 _DEPLOYMENT = re.compile(r"^/openai/deployments/([^/]+)$")
 _SERVERLESS = re.compile(r"^/serverless/([^/]+)$")
 _MODEL_ID = re.compile(r"^(.*)/models/([^/]+)$")
@@ -96,6 +104,7 @@ class _Target:
     deployment: str | None = None
     needs_api_version: bool = False
     model_id: str | None = None
+    project: str | None = None
 
 
 def _style_of(path: str) -> Style:
@@ -108,6 +117,15 @@ def _style_of(path: str) -> Style:
 
 def _split_path(method: str, path: str) -> _Target:
     """The target of a request path; 404 (in the family's shape) for a path the API lacks."""
+    project = _PROJECT.match(path)
+    if project is not None:
+        # A Foundry project serves the OpenAI v1 routes under its own path, and nothing else.
+        rest = project.group(2) or ""
+        if not rest.startswith("/openai/v1/"):
+            raise refusals.no_route(Style.AZURE_OPENAI, method, path)
+        target = _split_path(method, rest)
+        target.project = project.group(1)
+        return target
     path = path.rstrip("/") or "/"
     for suffix, route in _ROUTES:
         if not path.endswith(suffix):
@@ -137,11 +155,38 @@ def _check_auth(state: EmulatorState, request: Request, style: Style) -> None:
     if not state.config.require_auth:
         return
     bearer = request.headers.get("authorization", "")
-    given = request.headers.get("api-key") or (
-        bearer[7:] if bearer.lower().startswith("bearer ") else None
-    )
-    if given is None or not secrets.compare_digest(given, state.key):
-        raise refusals.unauthorized(style)
+    token = bearer[7:] if bearer.lower().startswith("bearer ") else None
+    given = request.headers.get("api-key") or token
+    if given is not None and secrets.compare_digest(given.encode(), state.key.encode()):
+        return
+    audience = state.config.entra_audience
+    if audience and token is not None:
+        claims = _jwt_claims(token)
+        if claims is not None:
+            if _same_audience(claims.get("aud"), audience):
+                return
+            raise refusals.wrong_audience(style, claims.get("aud"), audience)
+    raise refusals.unauthorized(style)
+
+
+def _jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT (not verified: the emulator is offline), or None if it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _same_audience(aud: Any, wanted: str) -> bool:
+    """``aud`` (a string or list, as JWTs carry it) names ``wanted``, slashes aside."""
+    wanted = wanted.removesuffix("/.default").rstrip("/")
+    values = aud if isinstance(aud, list) else [aud]
+    return any(isinstance(v, str) and v.rstrip("/") == wanted for v in values)
 
 
 def _resolve_model(state: EmulatorState, target: _Target, name: Any) -> ModelSpec:

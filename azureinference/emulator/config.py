@@ -102,6 +102,9 @@ class EmulatorConfig:
             lines, as the OpenAI-compatible endpoint of seed 001 does.
         latency: Seconds to wait before every answer.
         require_auth: Refuse requests without the key (401).
+        entra_audience: Also accept Entra ID tokens (JWTs, signature not checked) whose ``aud``
+            is this audience, e.g. ``"https://ai.azure.com"``; a token for another audience is
+            refused with 401 naming both. None (default): only the key is accepted.
         tokens_per_minute: The token quota of every deployment that sets none itself
             (None: no limit). Tokens charged per request: the prompt's (``usage.prompt_tokens``)
             plus ``max_tokens`` (or ``max_completion_tokens``) when set, else the answer's.
@@ -117,6 +120,7 @@ class EmulatorConfig:
     envelope: bool = False
     latency: float = 0.0
     require_auth: bool = True
+    entra_audience: str | None = None
     tokens_per_minute: int | None = None
     requests_per_minute: int | None = None
     time_scale: float = 1.0
@@ -142,6 +146,7 @@ _CONFIG_KEYS = frozenset(
         "envelope",
         "latency",
         "require_auth",
+        "entra_audience",
         "tokens_per_minute",
         "requests_per_minute",
         "time_scale",

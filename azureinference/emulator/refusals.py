@@ -136,6 +136,17 @@ def extra_fields(style: Style, extras: list[str], value: Any) -> Refusal:
     )
 
 
+def wrong_audience(style: Style, aud: Any, wanted: str) -> Refusal:
+    """401: an Entra ID token for another audience (the scope asked for was not this API's)."""
+    message = (
+        f"Token audience {aud!r} is not valid for this endpoint: it accepts tokens for "
+        f"{wanted!r} (ask for the scope '{wanted.rstrip('/')}/.default')."
+    )
+    if style is Style.OPENAI:
+        return openai_error(401, message, code="invalid_audience")
+    return nested_error(401, "401", message)
+
+
 def unauthorized(style: Style) -> Refusal:
     """401: no key, or not the key the emulator accepts (never echoed)."""
     if style is Style.OPENAI:

@@ -12,6 +12,7 @@ from typing import Any
 from .app import EmulatorState, RecordedRequest, create_app
 from .config import EmulatorConfig, Fault, ScriptedReply
 from .quota import QuotaUsage
+from .tokens import EmulatorTokenCredential
 
 __all__ = ["Emulator", "running_emulator"]
 
@@ -32,7 +33,9 @@ class Emulator:
 
     Attributes:
         url: ``http://<host>:<port>`` (no trailing slash).
-        endpoint: ``url + "/models"``, the Azure AI services endpoint form.
+        openai_v1_endpoint: ``url + "/openai/v1"``, the endpoint Microsoft recommends (Azure
+            OpenAI v1 routes, every model; no api-version).
+        endpoint: ``url + "/models"``, the Azure AI services (Model Inference) endpoint form.
         openai_base_url: ``url + "/v1"``, for OpenAI clients (``base_url=``).
         key: The key it accepts, as ``Authorization: Bearer`` or ``api-key``.
         port: The port it listens on.
@@ -44,8 +47,22 @@ class Emulator:
         self.port = port
         display = f"[{host}]" if ":" in host else host
         self.url = f"http://{display}:{port}"
+        self.openai_v1_endpoint = self.url + "/openai/v1"
         self.endpoint = self.url + "/models"
         self.openai_base_url = self.url + "/v1"
+
+    def project_endpoint(self, project: str = "emulator-project") -> str:
+        """A Foundry project endpoint, ``url + "/api/projects/<project>"``.
+
+        Served at ``<that>/openai/v1``. Clients send it Entra ID tokens only: pair it with
+        `token_credential` and ``config.entra_audience``.
+        """
+        return f"{self.url}/api/projects/{project}"
+
+    @staticmethod
+    def token_credential(lifetime: int = 3600) -> EmulatorTokenCredential:
+        """A token credential minting JWTs for the scope asked (see ``entra_audience``)."""
+        return EmulatorTokenCredential(lifetime)
 
     def serverless_endpoint(self, model: str) -> str:
         """A serverless endpoint serving ``model`` alone: its ``/info`` describes that model."""

@@ -321,3 +321,78 @@ def test_endpoint_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_endpoint_anywhere() -> None:
     with pytest.raises(ConfigurationError, match="AZURE_INFERENCE_ENDPOINT"):
         make_client(None, KEY)
+
+
+# ---- /openai/v1 forms and Foundry project endpoints ----
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "project"),
+    [
+        (
+            "https://r.services.ai.azure.com/openai/v1",
+            "https://r.services.ai.azure.com/openai/v1",
+            None,
+        ),
+        ("https://r.openai.azure.com/openai/v1/", "https://r.openai.azure.com/openai/v1", None),
+        (
+            "https://r.openai.azure.com/openai/v1/chat/completions",
+            "https://r.openai.azure.com/openai/v1",
+            None,
+        ),
+        (
+            "https://r.openai.azure.com/openai/v1/responses",
+            "https://r.openai.azure.com/openai/v1",
+            None,
+        ),
+        (
+            "https://r.openai.azure.com/openai/v1/models",
+            "https://r.openai.azure.com/openai/v1",
+            None,
+        ),
+        (
+            "https://r.services.ai.azure.com/api/projects/p1",
+            "https://r.services.ai.azure.com/api/projects/p1/openai/v1",
+            "p1",
+        ),
+        (
+            "https://r.services.ai.azure.com/api/projects/p1/",
+            "https://r.services.ai.azure.com/api/projects/p1/openai/v1",
+            "p1",
+        ),
+        (
+            "https://r.services.ai.azure.com/api/projects/p1/openai/v1/chat/completions",
+            "https://r.services.ai.azure.com/api/projects/p1/openai/v1",
+            "p1",
+        ),
+        (
+            "http://127.0.0.1:8000/api/projects/p1",
+            "http://127.0.0.1:8000/api/projects/p1/openai/v1",
+            "p1",
+        ),
+    ],
+)
+def test_openai_v1_and_project_forms(url: str, base: str, project: str | None) -> None:
+    endpoint = parse_endpoint(url)
+    assert endpoint.kind is EndpointKind.OPENAI_V1
+    assert endpoint.base_url == base
+    assert endpoint.project == project
+    assert endpoint.api_version is None  # the v1 routes take none
+    assert endpoint.token_scope == AI
+    assert endpoint.url("/chat/completions") == base + "/chat/completions"
+
+
+def test_openai_v1_keeps_a_given_api_version() -> None:
+    endpoint = parse_endpoint("https://r.openai.azure.com/openai/v1?api-version=preview")
+    assert endpoint.url("/chat/completions").endswith(
+        "/openai/v1/chat/completions?api-version=preview"
+    )
+
+
+def test_parse_project_endpoint_names_the_argument() -> None:
+    from azureinference.endpoints import parse_project_endpoint
+
+    assert parse_project_endpoint("https://r.services.ai.azure.com/api/projects/p").project == "p"
+    for bad in ("https://r.services.ai.azure.com/models", "", None):
+        with pytest.raises(ConfigurationError, match="project_endpoint"):
+            parse_project_endpoint(bad)  # type: ignore[arg-type]
