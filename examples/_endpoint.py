@@ -1,9 +1,10 @@
 """Where the examples run: your endpoint, or the bundled emulator.
 
-With ``AZURE_INFERENCE_ENDPOINT`` (and ``AZURE_INFERENCE_CREDENTIAL``) set, the examples call your
-endpoint, with ``AZURE_INFERENCE_MODEL`` / ``AZURE_INFERENCE_EMBEDDINGS_MODEL`` naming the models
-where the endpoint serves several. Otherwise they start the local emulator in this process: no
-credentials, no network.
+With ``AZURE_INFERENCE_ENDPOINT`` (such as ``https://<resource>.services.ai.azure.com/openai/v1``)
+and ``AZURE_INFERENCE_CREDENTIAL`` set, the examples call your endpoint, with
+``AZURE_INFERENCE_MODEL`` / ``AZURE_INFERENCE_EMBEDDINGS_MODEL`` naming the models (the
+deployments) where the endpoint serves several. Otherwise they start the local emulator in this
+process, at its ``/openai/v1`` endpoint: no credentials, no network.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def connection() -> Iterator[Connection]:
 
     with running_emulator() as emu:
         print(f"(no AZURE_INFERENCE_ENDPOINT: using the local emulator at {emu.url})\n")
-        yield Connection(emu.endpoint, emu.key, "emulator-chat", "emulator-embed")
+        yield Connection(emu.openai_v1_endpoint, emu.key, "emulator-chat", "emulator-embed")
 
 
 @contextlib.contextmanager

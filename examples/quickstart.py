@@ -1,7 +1,8 @@
 """Quickstart: every feature once, in LangChain and in LlamaIndex.
 
-Runs against your endpoint when ``AZURE_INFERENCE_ENDPOINT`` (and ``AZURE_INFERENCE_CREDENTIAL``)
-are set, with ``AZURE_INFERENCE_MODEL`` / ``AZURE_INFERENCE_EMBEDDINGS_MODEL`` naming the models
+Runs against your endpoint when ``AZURE_INFERENCE_ENDPOINT`` (such as
+``https://<resource>.services.ai.azure.com/openai/v1``) and ``AZURE_INFERENCE_CREDENTIAL`` are
+set, with ``AZURE_INFERENCE_MODEL`` / ``AZURE_INFERENCE_EMBEDDINGS_MODEL`` naming the models
 where the endpoint serves several. Otherwise it starts the bundled emulator on a free local port:
 no credentials, no network (see ``_endpoint.py``).
 

@@ -56,7 +56,7 @@ EXPECTED = {
     "tracing.py": [
         '"name": "chat emulator-chat"',
         '"kind": "SpanKind.CLIENT"',
-        '"gen_ai.provider.name": "azure.ai.inference"',
+        '"gen_ai.provider.name": "azure.ai.openai"',
         '"gen_ai.input.messages": "[{\\"role\\": \\"user\\"',
         '"name": "embeddings emulator-embed"',
         '"name": "answer a question"',

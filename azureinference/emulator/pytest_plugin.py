@@ -3,7 +3,7 @@
 ```python
 def test_my_chain(azure_inference_emulator):
     llm = AzureAIChatCompletionsModel(
-        endpoint=azure_inference_emulator.endpoint,
+        endpoint=azure_inference_emulator.openai_v1_endpoint,
         credential=azure_inference_emulator.key,
         model="emulator-chat",
     )

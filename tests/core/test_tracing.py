@@ -535,6 +535,8 @@ async def test_no_secret_in_any_attribute_or_event(
             send_sse([sse(chunk("Hi"), chunk(finish_reason="stop"))]),
             send_json(200, {"model": "e", "data": [{"index": 0, "embedding": [0.5]}]}),
             unauthorized,
+            # A refused token is replaced and the request sent once more.
+            *([] if credential == KEY else [unauthorized]),
             send_sse([sse(chunk("Hi"), done=False)], drop=True),
         )
         client = cls(endpoint, credential, model="m", retry_policy=FAST)
