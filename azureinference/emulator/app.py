@@ -15,7 +15,9 @@ Entra ID token (a JWT; its signature is not checked offline) whose ``aud`` is th
 client asking for the wrong scope is refused as the service refuses it.
 
 Routes: ``/chat/completions``, ``/completions`` (legacy), ``/embeddings``,
-``/images/embeddings``, ``/info``, ``GET /models`` and ``GET /models/<id>``.
+``/images/embeddings``, ``/info``, ``GET /models`` and ``GET /models/<id>``; and the Responses
+API (`responses_api`) where the services have it: ``/v1/responses``, ``/openai/v1/responses`` and
+``/openai/responses?api-version=...`` (a Model Inference prefix has none: 404).
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ from .answers import ChatAnswer, chat_answer, count_tokens, embedding, encode_ve
 from .config import Fault, ModelSpec
 from .quota import DeploymentQuota
 from .refusals import BadParam, Refusal, Style
+from .responses_api import (
+    chat_body,
+    check_responses_body,
+    response_events,
+    response_payload,
+    sse_events,
+    unsupported_model,
+)
 from .state import EmulatorState, RecordedRequest
 from .validation import (
     apply_extra_parameters,
@@ -66,6 +76,7 @@ from .wire import (
 __all__ = ["EmulatorState", "RecordedRequest", "create_app"]
 
 _ROUTES = (
+    ("/responses", "responses"),
     ("/images/embeddings", "images"),
     ("/chat/completions", "chat"),
     ("/completions", "completions"),
@@ -91,8 +102,14 @@ _KIND_OF_ROUTE = {
     "completions": "chat",
     "embeddings": "embeddings",
     "images": "image_embeddings",
+    "responses": "chat",
 }
-_OPERATION = {"chat": "chat completion", "completions": "completion", "embeddings": "embeddings"}
+_OPERATION = {
+    "chat": "chat completion",
+    "completions": "completion",
+    "embeddings": "embeddings",
+    "responses": "responses",
+}
 
 
 @dataclass
@@ -133,6 +150,13 @@ def _split_path(method: str, path: str) -> _Target:
         prefix = path[: -len(suffix)].rstrip("/")
         deployment = _DEPLOYMENT.match(prefix)
         serverless = _SERVERLESS.match(prefix)
+        if route == "responses":
+            # Only the OpenAI and Azure OpenAI families have it; not per deployment.
+            if prefix in ("/v1", "/openai/v1"):
+                return _Target(route, _PREFIXES[prefix])
+            if prefix == "/openai":
+                return _Target(route, Style.AZURE_OPENAI, None, True)
+            break
         if prefix in _PREFIXES and (route == "models" or prefix != "/openai"):
             target = _Target(route, _PREFIXES[prefix])
         elif deployment:
@@ -303,6 +327,8 @@ async def _handle(state: EmulatorState, request: Request) -> Response:
             return refused
     if state.config.latency:
         await asyncio.sleep(state.config.latency)
+    if target.route == "responses":
+        return _responses(state, request, spec, body, fault, style)
     apply_extra_parameters(
         body, known_fields(target.route, style), request.headers.get("extra-parameters"), style
     )
@@ -567,3 +593,64 @@ def _embeddings(state: EmulatorState, spec: ModelSpec, given: _EmbeddingsInput) 
         "usage": {"prompt_tokens": given.tokens, "total_tokens": given.tokens},
     }
     return JSONResponse(_wrap(state, payload))
+
+
+def _answer(spec: ModelSpec, body: Mapping[str, Any], scripted: Any) -> ChatAnswer:
+    """The chat route's answer to ``body``, by the model's kind (reasoning or not)."""
+    style = getattr(spec, "reasoning", None)
+    if style is not None:
+        from . import answers
+
+        reasoned = getattr(answers, "reasoned_answer", None)
+        if reasoned is not None:
+            return reasoned(body, style, scripted)  # type: ignore[no-any-return]
+    return chat_answer(body, scripted)
+
+
+def _responses(
+    state: EmulatorState,
+    request: Request,
+    spec: ModelSpec,
+    body: dict[str, Any],
+    fault: Fault | None,
+    style: Style,
+) -> Response:
+    """``POST .../responses``: the chat answer, as a response object or its event stream."""
+    if "responses" in spec.unsupported or getattr(spec, "reasoning", None) == "think":
+        raise unsupported_model(spec.name)
+    check_responses_body(body)
+    previous_id = body.get("previous_response_id")
+    with state.lock:
+        history = state.stored_responses.conversation(previous_id) if previous_id else []
+        if history is None:
+            raise refusals.openai_error(
+                400,
+                f"Previous response with id '{previous_id}' not found.",
+                code="previous_response_not_found",
+                param="previous_response_id",
+            )
+        chat = chat_body(body, history, state.stored_responses)
+    try:
+        check_supported(spec, chat)
+    except BadParam as bad:
+        raise refusals.bad_param(style, bad) from None
+    scripted = state.peek_script()
+    answer = _answer(spec, chat, scripted)
+    _admit(state, request, spec, chat_cost(chat, answer), style)
+    if scripted is not None:
+        state.take_script()
+    reasoning = answer.reasoning_content if getattr(spec, "reasoning", None) else None
+    payload = response_payload(answer, spec.name, body, reasoning)
+    if body.get("store", True):
+        turn: dict[str, Any] = {"role": "assistant", "content": answer.content}
+        if answer.tool_calls:
+            turn["tool_calls"] = answer.tool_calls
+        with state.lock:
+            state.stored_responses.put(payload["id"], [*chat["messages"], turn], payload["output"])
+    if not body.get("stream"):
+        return JSONResponse(payload)
+    dropped = fault is not None and fault.kind == "drop_stream"
+    limit = fault.after_chunks if fault is not None and dropped else None
+    return StreamingResponse(
+        sse_events(response_events(payload), limit), media_type="text/event-stream"
+    )

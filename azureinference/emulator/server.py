@@ -116,8 +116,9 @@ class Emulator:
         return self._state.quota_usage(model)
 
     def reset(self) -> None:
-        """Forget faults, scripted replies, the request log, quota overrides and quota use."""
+        """Forget faults, scripted replies, the request log, quotas and stored Responses answers."""
         with self._state.lock:
+            self._state.stored_responses.clear()
             self._state.faults.clear()
             self._state.scripted.clear()
             self._state.requests.clear()

@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import EmulatorConfig, Fault, ModelSpec, ScriptedReply, check_quota
 from .quota import DeploymentQuota, QuotaUsage
+from .responses_api import ResponseStore
 
 __all__ = ["EmulatorState", "RecordedRequest"]
 
@@ -40,6 +41,7 @@ class EmulatorState:
         default_factory=dict
     )
     quota_overrides: dict[str | None, tuple[int | None, int | None]] = field(default_factory=dict)
+    stored_responses: ResponseStore = field(default_factory=ResponseStore)
 
     def now(self) -> float:
         """Real time in seconds, from the configured clock."""
