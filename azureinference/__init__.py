@@ -37,6 +37,14 @@ from .errors import (
 )
 from .ratelimit import RateLimiter, paced
 from .requests import PreparedRequest, build_chat_request, build_embeddings_request
+from .responses_api import (
+    AsyncResponseStream,
+    Response,
+    ResponsesNotSupportedError,
+    ResponsesStreamState,
+    ResponseStream,
+    ResponseStreamEvent,
+)
 from .retry import RetryPolicy
 from .sse import ServerSentEvent, SSEDecoder, aiter_events, iter_events
 from .streaming import AsyncChatStream, ChatStream, ChatStreamState
@@ -56,6 +64,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncChatStream",
     "AsyncClient",
+    "AsyncResponseStream",
     "AuthenticationError",
     "AzureAuth",
     "AzureInferenceError",
@@ -81,6 +90,11 @@ __all__ = [
     "PreparedRequest",
     "RateLimitError",
     "RateLimiter",
+    "Response",
+    "ResponseStream",
+    "ResponseStreamEvent",
+    "ResponsesNotSupportedError",
+    "ResponsesStreamState",
     "RetryPolicy",
     "SSEDecoder",
     "ServerError",

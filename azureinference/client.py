@@ -1,10 +1,12 @@
 """`Client` and `AsyncClient`: the only place that does I/O.
 
-Both build on `_BaseClient` (in `_base_client.py`), which holds the connection settings and
+Both build on `_BaseClient` (in `_base_client.py`, with the Responses API's decisions in
+`_responses_base.py`), which holds the connection settings and
 makes every decision without I/O: what to send, what an answer teaches (`Capabilities`), whether
 to retry, resend or wait. What is left here is I/O only: `Client._send` and `AsyncClient._send`
-are the two send loops, and the public methods (``complete``, ``stream``, ``embed``,
-``get_model_info``) are loops around them that differ only by ``await``.
+are the two send loops, and the public methods (``complete``, ``stream``, ``respond``,
+``stream_response``, ``embed``, ``get_model_info``) are loops around them that differ only by
+``await``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any
 
 import httpx2
 
-from ._base_client import _BaseClient
 from ._call_errors import is_event_stream
 from ._capabilities import Capabilities
 from ._failures import asend_or_error, send_or_error
 from ._fork import keep_inherited, reset_after_fork
 from ._options import CLIENT_OPTIONS, DEFAULT_TIMEOUT
+from ._responses_base import _ResponsesBase
 from ._transport import LoopClients, check_transport, make_async_http, make_sync_http
 from .bulk import arun_batches, run_batches
 from .endpoints import Endpoint
@@ -31,6 +33,7 @@ from .errors import APIStatusError, MalformedResponseError
 from .ratelimit import Cost
 from .requests import PreparedRequest
 from .responses import parse_model_info
+from .responses_api import AsyncResponseStream, Response, ResponseStream
 from .streaming import AsyncChatStream, ChatStream
 from .telemetry import note_retry, start_chat, start_embeddings
 from .types import ChatCompletion, EmbeddingsResult, ModelInfo
@@ -38,8 +41,8 @@ from .types import ChatCompletion, EmbeddingsResult, ModelInfo
 __all__ = ["CLIENT_OPTIONS", "DEFAULT_TIMEOUT", "AsyncClient", "Capabilities", "Client"]
 
 
-class Client(_BaseClient):
-    """A sync client for chat, embeddings and ``/info``.
+class Client(_ResponsesBase):
+    """A sync client for chat, the Responses API, embeddings and ``/info``.
 
     Args:
         endpoint: Any endpoint form (see `parse_endpoint`); default ``AZURE_INFERENCE_ENDPOINT``.
@@ -203,6 +206,56 @@ class Client(_BaseClient):
                 response.close()
                 self._stream_refused(response, content, params)
 
+    def respond(self, input: str | Sequence[Any], **params: Any) -> Response:
+        """Get an answer through the Responses API (``POST .../responses``).
+
+        Args:
+            input: A prompt, or chat messages and Responses items (see
+                `azureinference.responses_api.to_input_items`).
+            **params: Responses parameters (see `build_responses_body`: ``model``,
+                ``instructions``, ``tools``, ``tool_choice``, ``response_format`` or ``text``,
+                ``reasoning``, ``include``, ``previous_response_id``, ``store``,
+                ``max_output_tokens``...), ``model_extras``, ``extra_parameters``, ``headers``.
+
+        Raises:
+            ResponsesNotSupportedError: The endpoint has no Responses API for this model (a 400
+                saying so, or no route); remembered, so later calls raise it without a request.
+                Use `complete` for the model.
+            ConfigurationError: Bad parameters.
+            APIStatusError: The service refused, or the answer failed (``status: failed``).
+            APIConnectionError: The service could not be reached.
+            MalformedResponseError: The answer is not the API's JSON.
+        """
+        with start_chat(self.endpoint, self.model, _traced(input), params) as op:
+            req = self._responses_request(input, False, params)
+            cost = self._responses_cost(input, params)
+            response = self._responses_answer(self._request(req, cost), cost, params.get("model"))
+            if op.active:
+                op.chat_result(response.to_chat_completion())
+            return response
+
+    def stream_response(self, input: str | Sequence[Any], **params: Any) -> ResponseStream:
+        """Start a streamed Responses answer; iterate the returned `ResponseStream`.
+
+        Args:
+            input: As for `respond`.
+            **params: As for `respond`.
+
+        Raises:
+            As `respond`; iterating raises `IncompleteStreamError` for a stream cut short, and
+            the service's error for an ``error`` event or ``response.failed``.
+        """
+        with start_chat(self.endpoint, self.model, _traced(input), params, stream=True) as op:
+            req = self._responses_request(input, True, params)
+            response = self._send(req, self._responses_cost(input, params))
+            if is_event_stream(response):
+                self._responses_ok.add(self._responses_model(params.get("model")))
+                return ResponseStream(response, telemetry=op, owner=self)
+            content = response.read()
+            response.close()
+            self._responses_stream_refused(response, content, params.get("model"))
+            raise AssertionError("unreachable")  # pragma: no cover
+
     def embed(
         self,
         input: Sequence[str],
@@ -295,7 +348,7 @@ class Client(_BaseClient):
         return info
 
 
-class AsyncClient(_BaseClient):
+class AsyncClient(_ResponsesBase):
     """The async form of `Client`, with the same arguments and methods (awaitable)."""
 
     def __init__(self, endpoint: str | Endpoint | None = None, credential: Any = None, **kw: Any):
@@ -390,6 +443,32 @@ class AsyncClient(_BaseClient):
                 await response.aclose()
                 self._stream_refused(response, content, params)
 
+    async def respond(self, input: str | Sequence[Any], **params: Any) -> Response:
+        """Get an answer through the Responses API (see `Client.respond`)."""
+        with start_chat(self.endpoint, self.model, _traced(input), params) as op:
+            req = self._responses_request(input, False, params)
+            cost = self._responses_cost(input, params)
+            answer = await self._request(req, cost)
+            response = self._responses_answer(answer, cost, params.get("model"))
+            if op.active:
+                op.chat_result(response.to_chat_completion())
+            return response
+
+    async def stream_response(
+        self, input: str | Sequence[Any], **params: Any
+    ) -> AsyncResponseStream:
+        """Start a streamed Responses answer (see `Client.stream_response`)."""
+        with start_chat(self.endpoint, self.model, _traced(input), params, stream=True) as op:
+            req = self._responses_request(input, True, params)
+            response = await self._send(req, self._responses_cost(input, params))
+            if is_event_stream(response):
+                self._responses_ok.add(self._responses_model(params.get("model")))
+                return AsyncResponseStream(response, telemetry=op, owner=self)
+            content = await response.aread()
+            await response.aclose()
+            self._responses_stream_refused(response, content, params.get("model"))
+            raise AssertionError("unreachable")  # pragma: no cover
+
     async def embed(
         self,
         input: Sequence[str],
@@ -456,3 +535,8 @@ class AsyncClient(_BaseClient):
                     raise
         self._model_info[key] = info
         return info
+
+
+def _traced(input: str | Sequence[Any]) -> Sequence[Any]:
+    """A Responses input as the telemetry records prompts (chat messages; items as they are)."""
+    return [{"role": "user", "content": input}] if isinstance(input, str) else input

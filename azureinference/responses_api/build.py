@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from azureinference.endpoints import Endpoint, EndpointKind
 from azureinference.errors import ConfigurationError
-from azureinference.requests import PreparedRequest, _check_headers, _to_json
+from azureinference.requests import PreparedRequest, _check_headers, _merge_extras, _to_json
 
 __all__ = [
     "RESPONSES_API_VERSION",
@@ -634,6 +634,7 @@ def build_responses_request(
     input: str | Sequence[Any],
     *,
     model_extras: Mapping[str, Any] | None = None,
+    extra_parameters: str | None = None,
     headers: Mapping[str, str] | None = None,
     **params: Any,
 ) -> PreparedRequest:
@@ -643,7 +644,8 @@ def build_responses_request(
         endpoint: Where to send it.
         input: A prompt, or chat messages and Responses items (see `to_input_items`).
         model_extras: Fields the API does not define, merged at the JSON root (an extra naming a
-            standard field is an error, never a silent override).
+            standard field is an error, never a silent override), as for chat.
+        extra_parameters: The ``extra-parameters`` header's mode, as for chat.
         headers: Extra request headers.
         **params: The parameters of `build_responses_body`.
 
@@ -659,21 +661,18 @@ def build_responses_request(
             "deployment: pass model=<deployment name>."
         )
     body = build_responses_body(input, **params)
-    if model_extras is not None and not isinstance(model_extras, Mapping):
-        raise ConfigurationError(
-            f"model_extras must be a dict of parameter names to JSON values, not "
-            f"{_type_name(model_extras)}."
-        )
     if model_extras:
-        clash = sorted(k for k in model_extras if k in RESPONSES_FIELDS or k in _RENAMED)
-        if clash:
+        renamed = sorted(k for k in model_extras if k in _RENAMED)
+        if renamed:
             raise ConfigurationError(
-                f"model_extras {clash} name parameters of the API: pass them as parameters "
-                "instead, so they are not sent twice or overridden silently."
+                f"model_extras {renamed} are chat spellings: pass "
+                + ", ".join(_RENAMED[k] for k in renamed)
+                + " instead."
             )
-        body.update({k: v for k, v in model_extras.items() if v is not None})
+    extra_headers = _merge_extras(body, RESPONSES_FIELDS, model_extras, extra_parameters)
     stream = bool(body.get("stream"))
     hdrs = dict(_SSE_HEADERS if stream else _JSON_HEADERS)
+    hdrs.update(extra_headers)
     if headers:
         _check_headers(headers)
         hdrs.update(headers)
