@@ -583,7 +583,7 @@ def test_client_options_name_every_keyword_the_client_takes() -> None:
     import inspect
 
     from azureinference import CLIENT_OPTIONS
-    from azureinference.client import _BaseClient
+    from azureinference._base_client import _BaseClient
 
     keywords = {
         name
