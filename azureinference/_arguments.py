@@ -1,4 +1,4 @@
-"""Constructor arguments both adapters read the same way (no framework imported here).
+"""Constructor arguments adapters read the same way (public in `azureinference.adapters`).
 
 - the environment variables for the endpoint and the credential, ours and the peers' spellings;
 - ``client_kwargs``: the core client's options, plus the azure-core options that users of
@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import CLIENT_OPTIONS
+from ._options import CLIENT_OPTIONS, CREDENTIAL_ENV_VARS, ENDPOINT_ENV_VARS, first_env
 from .errors import ConfigurationError
 
 __all__ = [
@@ -29,13 +28,6 @@ __all__ = [
     "read_client_kwargs",
     "unknown_arguments_error",
 ]
-
-ENDPOINT_ENV_VARS = ("AZURE_INFERENCE_ENDPOINT", "AZURE_AI_INFERENCE_ENDPOINT")
-"""Read in this order when no ``endpoint`` is given: ours (and llama-index-*-azure-inference's),
-then langchain-azure-ai's."""
-
-CREDENTIAL_ENV_VARS = ("AZURE_INFERENCE_CREDENTIAL", "AZURE_AI_INFERENCE_CREDENTIAL")
-"""Read in this order when no credential is given."""
 
 # azure-core's names for options the adapters have (as constructor fields or core options).
 AZURE_CORE_OPTIONS: Mapping[str, str] = {
@@ -113,15 +105,6 @@ def read_client_kwargs(client_kwargs: Mapping[str, Any] | None) -> ClientKwargs:
             result.ignored.append(key)
     result.ignored.sort()
     return result
-
-
-def first_env(names: Iterable[str]) -> str | None:
-    """The value of the first of ``names`` that is set and not empty."""
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
 
 
 def near_miss(name: str, known: Collection[str]) -> str | None:

@@ -10,7 +10,6 @@ the loops in ``Client`` and ``AsyncClient``.
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import time
 from collections.abc import Mapping, Sequence
@@ -24,11 +23,14 @@ from ._call_errors import check_stream_status, decoding_error, transport_error
 from ._capabilities import Capabilities, learn_chat_refusal, learn_embeddings_refusal
 from ._embeddings_merge import merge_embeddings
 from ._options import (
+    CREDENTIAL_ENV_VARS,
     DEFAULT_EMBED_BATCH_SIZE,
     DEFAULT_TIMEOUT,
+    ENDPOINT_ENV_VARS,
     check_max_response_bytes,
     check_options,
     check_positive_int,
+    first_env,
 )
 from ._request_ids import request_id
 from ._transport import DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, as_timeout, request_url
@@ -66,10 +68,7 @@ from .responses import parse_chat_completion, parse_embeddings
 from .retry import RetryPolicy
 from .types import ChatCompletion, CompletionUsage, EmbeddingsResult, ModelInfo
 
-__all__ = ["ENV_CREDENTIAL", "ENV_ENDPOINT", "_BaseClient", "_Call"]
-
-ENV_ENDPOINT = "AZURE_INFERENCE_ENDPOINT"
-ENV_CREDENTIAL = "AZURE_INFERENCE_CREDENTIAL"
+__all__ = ["_BaseClient", "_Call"]
 
 _USER_AGENT = (
     f"azureinference-python/{__version__} httpx2/{httpx2.__version__} "
@@ -116,9 +115,9 @@ class _BaseClient:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         if endpoint is None:
-            endpoint = os.environ.get(ENV_ENDPOINT)
+            endpoint = first_env(ENDPOINT_ENV_VARS)
         if credential is None:
-            credential = os.environ.get(ENV_CREDENTIAL)
+            credential = first_env(CREDENTIAL_ENV_VARS)
         check_options(
             model=model,
             credential_scopes=credential_scopes,

@@ -3,7 +3,8 @@
 A refusal (400/422) that names a parameter the client added on its own (``stream_options``,
 ``encoding_format: base64``) or one it can do without (``input_type``) teaches the client to
 leave it out, and the call is resent once without it. A refused ``json_schema`` response format
-is remembered too, and left to the caller (the adapters fall back to a tool call).
+is remembered too, and raised as a `JsonSchemaRefusedError` (the adapters fall back to a tool
+call on it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .errors import (
     BadRequestError,
     ContentFilterError,
     UnsupportedParameterError,
+    as_json_schema_refusal,
 )
 
 __all__ = ["OWN_STREAM_OPTIONS", "Capabilities", "learn_chat_refusal", "learn_embeddings_refusal"]
@@ -89,6 +91,7 @@ def learn_chat_refusal(caps: Capabilities, err: APIStatusError, params: dict[str
         or (names_nothing(err) and caps.json_schema is None)
     ):
         caps.json_schema = False
+        as_json_schema_refusal(err)  # the caller re-raises it: a typed outcome to fall back on
     return False
 
 

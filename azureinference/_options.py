@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import ConfigurationError
@@ -12,11 +13,21 @@ from .retry import RetryPolicy
 
 __all__ = [
     "CLIENT_OPTIONS",
+    "CREDENTIAL_ENV_VARS",
     "DEFAULT_EMBED_BATCH_SIZE",
     "DEFAULT_TIMEOUT",
+    "ENDPOINT_ENV_VARS",
     "check_options",
     "check_positive_int",
+    "first_env",
 ]
+
+ENDPOINT_ENV_VARS = ("AZURE_INFERENCE_ENDPOINT", "AZURE_AI_INFERENCE_ENDPOINT")
+"""Read in this order when no ``endpoint`` is given, by the core clients and the adapters: ours
+(and llama-index-*-azure-inference's), then langchain-azure-ai's."""
+
+CREDENTIAL_ENV_VARS = ("AZURE_INFERENCE_CREDENTIAL", "AZURE_AI_INFERENCE_CREDENTIAL")
+"""Read in this order when no credential is given."""
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_EMBED_BATCH_SIZE = 256
@@ -43,6 +54,15 @@ CLIENT_OPTIONS = frozenset(
 )
 """The keyword options `Client` and `AsyncClient` take besides endpoint, credential and model:
 what an adapter's ``client_kwargs`` may hold."""
+
+
+def first_env(names: Iterable[str]) -> str | None:
+    """The value of the first of ``names`` that is set and not empty."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
 
 
 def check_positive_int(name: str, value: Any, minimum: int) -> None:

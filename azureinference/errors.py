@@ -12,6 +12,7 @@ AzureInferenceError
         ├── AuthenticationError (401) / PermissionDeniedError (403)
         ├── NotFoundError (404)
         ├── UnsupportedParameterError (422 "not supported"; .param from detail.loc)
+        ├── JsonSchemaRefusedError             # json_schema refused (also 400's or 422's class)
         ├── RateLimitError (429; .retry_after)
         └── ServerError (5xx)
 ```
@@ -38,6 +39,7 @@ __all__ = [
     "ConfigurationError",
     "ContentFilterError",
     "IncompleteStreamError",
+    "JsonSchemaRefusedError",
     "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -171,6 +173,42 @@ class UnsupportedParameterError(APIStatusError):
     (``parameter_not_supported``, ``extra_parameters_not_allowed``). A 422 for a bad value of a
     supported parameter is a `BadRequestError`.
     """
+
+
+class JsonSchemaRefusedError(APIStatusError):
+    """The endpoint refused a ``json_schema`` response format (400 or 422).
+
+    Raised by the clients as a subclass of the status class it came as (`BadRequestError` or
+    `UnsupportedParameterError`), so ``except BadRequestError`` still catches it; the refusal
+    is also remembered (``Capabilities.json_schema`` is False). Structured output can then ask
+    again through a forced tool call (the adapters do).
+    """
+
+
+class JsonSchemaBadRequestError(JsonSchemaRefusedError, BadRequestError):
+    """A `JsonSchemaRefusedError` that came as a 400 (or a 422 for a value)."""
+
+
+class JsonSchemaUnsupportedError(JsonSchemaRefusedError, UnsupportedParameterError):
+    """A `JsonSchemaRefusedError` that came as a 422 "not supported"."""
+
+
+_JSON_SCHEMA_CLASSES: dict[type[APIStatusError], type[JsonSchemaRefusedError]] = {
+    BadRequestError: JsonSchemaBadRequestError,
+    UnsupportedParameterError: JsonSchemaUnsupportedError,
+}
+
+
+def as_json_schema_refusal(err: APIStatusError) -> APIStatusError:
+    """``err``, re-classed as the `JsonSchemaRefusedError` of its status class (in place).
+
+    The same object, so its traceback, attributes and message stay; an error of another class
+    (a content filter, an adapter's own class) is returned as it is.
+    """
+    refused = _JSON_SCHEMA_CLASSES.get(type(err))
+    if refused is not None:
+        err.__class__ = refused
+    return err
 
 
 class RateLimitError(APIStatusError):

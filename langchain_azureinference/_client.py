@@ -1,11 +1,12 @@
-"""The connection both LangChain classes share, and the core clients built from it.
+"""The connection both LangChain classes share, and the core connection built from it.
 
 `ConnectionFields` holds the constructor arguments that shape the connection (endpoint,
 credential, api-version, timeout, retries, ``client_kwargs``) and those both classes send with
-every request (``model``, ``model_kwargs``, ``model_extras``), apart from request shaping. Clients
-are created on first use and cached on the instance in a `ClientCache`, which copies, deep-copies
-and pickles as an empty cache: a copy or an unpickled model builds its own client rather than
-sharing (or trying to pickle) a live connection pool.
+every request (``model``, ``model_kwargs``, ``model_extras``), apart from request shaping. The
+core `Connection` (one per model: its sync and async clients share the rate limiter and what the
+endpoint refused) is created on first use and cached on the instance in a `ConnectionCache`,
+which copies, deep-copies and pickles as an empty cache: a copy or an unpickled model builds its
+own connection rather than sharing (or trying to pickle) a live connection pool.
 """
 
 from __future__ import annotations
@@ -28,29 +29,31 @@ from pydantic import (
     model_validator,
 )
 
-from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
+from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError, parse_endpoint
 from azureinference import __version__ as _core_version
-from azureinference._arguments import (
+from azureinference.adapters import (
+    CHAT_FIELDS,
     CREDENTIAL_ENV_VARS,
+    EMBEDDINGS_FIELDS,
     ENDPOINT_ENV_VARS,
+    Connection,
+    connect,
     first_env,
     near_miss,
     read_client_kwargs,
+    redact_options,
+    redact_url,
     unknown_arguments_error,
 )
-from azureinference.endpoints import parse_endpoint
-from azureinference.ratelimit import make_limiter
-from azureinference.redaction import redact_options, redact_url
-from azureinference.requests import CHAT_FIELDS, EMBEDDINGS_FIELDS
 
 __all__ = [
     "CLIENT_KWARGS",
     "CONNECTION_FIELDS",
     "CREDENTIAL_ENV_VARS",
     "ENDPOINT_ENV_VARS",
-    "ClientCache",
+    "ConnectionCache",
     "ConnectionFields",
-    "client_options",
+    "make_connection",
     "move_unknown_to_model_kwargs",
     "resolve_credential",
     "resolve_endpoint",
@@ -145,7 +148,7 @@ def apply_client_kwargs(owner: str, data: dict[str, Any]) -> None:
 _FIELD_ALIASES = {"timeout": ("timeout", "request_timeout")}
 
 
-def client_options(
+def make_connection(
     *,
     endpoint: str | None,
     credential: Any,
@@ -156,33 +159,29 @@ def client_options(
     client_kwargs: Mapping[str, Any],
     default_headers: Mapping[str, str] | None = None,
     default_query: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The keyword arguments for the core client, from a LangChain class's fields.
+) -> Connection:
+    """The core connection for a LangChain class's fields (no I/O).
 
     The fields hold what ``client_kwargs`` said about them (`apply_client_kwargs`); keys that
     mean nothing here are left out (they were named at construction). ``default_headers`` and
     ``default_query`` go on every request, as in ``ChatOpenAI``.
     """
-    options = read_client_kwargs(client_kwargs).options
-    if default_headers:
-        options["headers"] = {**(options.get("headers") or {}), **default_headers}
     if default_query and endpoint:
         # The core keeps an endpoint URL's own query on every request, beside api-version.
         endpoint += ("&" if "?" in endpoint else "?") + urlencode(default_query, doseq=True)
     if credential is None and endpoint:
         credential = _default_credential(endpoint)
-    options["endpoint"] = endpoint
-    options["credential"] = credential
-    options["model"] = model
-    if api_version is not None:
-        options["api_version"] = api_version
-    if timeout is not None:
-        options["timeout"] = timeout
-    if max_retries is not None:
-        options["max_retries"] = max_retries
-    agent = options.get("user_agent")
-    options["user_agent"] = f"{agent} {_USER_AGENT}" if agent else _USER_AGENT
-    return options
+    return connect(
+        endpoint,
+        credential,
+        model=model,
+        api_version=api_version,
+        timeout=timeout,
+        max_retries=max_retries,
+        client_kwargs=client_kwargs,
+        headers=default_headers,
+        user_agent=_USER_AGENT,
+    )
 
 
 @cache
@@ -243,71 +242,45 @@ def move_unknown_to_model_kwargs(cls: Any, data: dict[str, Any]) -> dict[str, An
     return data
 
 
-class ClientCache:
-    """Holds the lazily built sync and async core clients of one LangChain object.
+class ConnectionCache:
+    """Holds the lazily built core `Connection` of one LangChain object."""
 
-    Both share one rate limiter (built from ``tokens_per_minute``/``requests_per_minute`` in
-    the options, or the ``rate_limiter`` given), so sync and async calls pace together.
-    """
-
-    __slots__ = ("_async", "_limiter", "_lock", "_sync")
+    __slots__ = ("_connection", "_lock")
 
     def __init__(self) -> None:
-        self._sync: Client | None = None
-        self._async: AsyncClient | None = None
-        self._limiter: Any = None
+        self._connection: Connection | None = None
         self._lock = threading.Lock()
 
-    def _shared(self, options: dict[str, Any]) -> dict[str, Any]:
-        # Called under the lock.
-        if self._limiter is None:
-            self._limiter = make_limiter(
-                options.get("rate_limiter"),
-                options.get("tokens_per_minute"),
-                options.get("requests_per_minute"),
-            )
-        for key in ("tokens_per_minute", "requests_per_minute"):
-            options.pop(key, None)
-        options["rate_limiter"] = self._limiter
-        return options
-
-    def sync(self, options: Any) -> Client:
-        """The sync client, built with ``options()`` on first use."""
-        client = self._sync
-        if client is None:
+    def get(self, make: Any) -> Connection:
+        """The connection, built with ``make()`` on first use."""
+        built = self._connection
+        if built is None:
             with self._lock:
-                client = self._sync
-                if client is None:
-                    client = self._sync = Client(**self._shared(options()))
-        return client
+                built = self._connection
+                if built is None:
+                    built = self._connection = make()
+        return built
 
-    def async_(self, options: Any) -> AsyncClient:
-        """The async client, built with ``options()`` on first use."""
-        client = self._async
-        if client is None:
-            with self._lock:
-                client = self._async
-                if client is None:
-                    client = self._async = AsyncClient(**self._shared(options()))
-        return client
+    @property
+    def built(self) -> Connection | None:
+        """The connection if it was built, else None."""
+        return self._connection
 
     def clear(self) -> None:
-        """Forget the clients and their limiter (the next call builds new ones)."""
-        self._sync = None
-        self._async = None
-        self._limiter = None
+        """Forget the connection (the next call builds a new one)."""
+        self._connection = None
 
-    def __copy__(self) -> ClientCache:
-        return ClientCache()
+    def __copy__(self) -> ConnectionCache:
+        return ConnectionCache()
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> ClientCache:
-        return ClientCache()
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConnectionCache:
+        return ConnectionCache()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (ClientCache, ())
+        return (ConnectionCache, ())
 
     def __repr__(self) -> str:
-        return "ClientCache()"
+        return "ConnectionCache()"
 
 
 class ConnectionFields(BaseModel):
@@ -377,7 +350,7 @@ class ConnectionFields(BaseModel):
     default_query: dict[str, Any] | None = Field(default=None, repr=False, exclude=True)
     """Query parameters added to every request URL, as in ``ChatOpenAI``."""
 
-    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
+    _clients: ConnectionCache = PrivateAttr(default_factory=ConnectionCache)
 
     @model_validator(mode="before")
     @classmethod
@@ -424,11 +397,11 @@ class ConnectionFields(BaseModel):
 
     def __copy__(self) -> Any:
         copied = super().__copy__()
-        copied._clients = ClientCache()  # model_copy(update=...) may change the connection
+        copied._clients = ConnectionCache()  # model_copy(update=...) may change the connection
         return copied
 
-    def _client_options(self) -> dict[str, Any]:
-        return client_options(
+    def _connect(self) -> Connection:
+        return make_connection(
             endpoint=self.endpoint,
             credential=self.credential,
             api_version=self.api_version,
@@ -441,21 +414,28 @@ class ConnectionFields(BaseModel):
         )
 
     @property
+    def connection(self) -> Connection:
+        """The core connection of this model (built on first use, then reused)."""
+        return self._clients.get(self._connect)
+
+    @property
     def client(self) -> Client:
         """The core sync client (built on first use, then reused)."""
-        return self._clients.sync(self._client_options)
+        return self.connection.client
 
     @property
     def async_client(self) -> AsyncClient:
         """The core async client (built on first use, then reused)."""
-        return self._clients.async_(self._client_options)
+        return self.connection.async_client
 
     def close(self) -> None:
         """Close the sync client's connections."""
-        if self._clients._sync is not None:
-            self._clients._sync.close()
+        built = self._clients.built
+        if built is not None:
+            built.close()
 
     async def aclose(self) -> None:
         """Close the async client's connections (of the running event loop)."""
-        if self._clients._async is not None:
-            await self._clients._async.aclose()
+        built = self._clients.built
+        if built is not None:
+            await built.aclose()

@@ -39,15 +39,15 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from azureinference.errors import MalformedResponseError
-from azureinference.streaming import ChatStreamState
-from azureinference.types import (
+from azureinference import (
     ChatCompletion,
     ChatCompletionChunk,
-    ChatResponseMessage,
+    ChatStreamState,
     CompletionUsage,
+    MalformedResponseError,
 )
-from azureinference.types import ToolCall as WireToolCall
+from azureinference.adapters import ChatResponseMessage
+from azureinference.adapters import ToolCall as WireToolCall
 
 __all__ = [
     "MODEL_PROVIDER",

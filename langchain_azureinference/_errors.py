@@ -41,7 +41,7 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
-from azureinference import errors as core
+import azureinference as core
 
 __all__ = [
     "AzureAIAuthenticationError",

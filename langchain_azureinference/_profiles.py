@@ -10,8 +10,8 @@ from typing import Any
 
 from langchain_core.language_models import ModelProfile
 
-from azureinference.profiles import ModelProfile as Facts
-from azureinference.profiles import find_profile
+from azureinference.adapters import ModelProfile as Facts
+from azureinference.adapters import find_profile
 
 __all__ = ["langchain_profile"]
 

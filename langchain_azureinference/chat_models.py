@@ -25,13 +25,23 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from pydantic import Field, field_validator
 
-from azureinference import APIStatusError, AsyncChatStream, AsyncClient, ChatStream, Client
-from azureinference.endpoints import parse_endpoint
-from azureinference.errors import fallback_refused
-from azureinference.ratelimit import paced
-from azureinference.redaction import redact_options
-from azureinference.requests import CHAT_FIELDS, check_chat_params, split_model_kwargs
-from azureinference.types import ChatCompletion
+from azureinference import (
+    AsyncChatStream,
+    AsyncClient,
+    ChatCompletion,
+    ChatStream,
+    Client,
+    JsonSchemaRefusedError,
+    paced,
+    parse_endpoint,
+)
+from azureinference.adapters import (
+    CHAT_FIELDS,
+    check_chat_params,
+    fallback_refused,
+    redact_options,
+    split_model_kwargs,
+)
 
 from ._client import CREDENTIAL_ENV_VARS, ConnectionFields
 from ._convert import (
@@ -90,12 +100,9 @@ class _Request:
         self.params = params
         self.fallback = None
 
-    def falls_back(self, capabilities: Any) -> bool:
-        """After an error: True (and switched to the tool) when json_schema was just refused.
-
-        The core reads the refusal from the error and records it in ``capabilities``.
-        """
-        if self.fallback is None or capabilities.json_schema is not False:
+    def falls_back(self) -> bool:
+        """After a `JsonSchemaRefusedError`: True (and switched to the tool) where one is bound."""
+        if self.fallback is None:
             return False
         self.use_fallback()
         return True
@@ -330,8 +337,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             try:
                 completion = client.complete(request.messages, **request.params)
-            except APIStatusError as refusal:
-                if not request.falls_back(client.capabilities):
+            except JsonSchemaRefusedError as refusal:
+                if not request.falls_back():
                     raise
                 with _fallback_refused(refusal):
                     completion = client.complete(request.messages, **request.params)
@@ -349,8 +356,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             try:
                 completion = await client.complete(request.messages, **request.params)
-            except APIStatusError as refusal:
-                if not request.falls_back(client.capabilities):
+            except JsonSchemaRefusedError as refusal:
+                if not request.falls_back():
                     raise
                 with _fallback_refused(refusal):
                     completion = await client.complete(request.messages, **request.params)
@@ -387,8 +394,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             return client.stream(
                 request.messages, stream_usage=request.stream_usage, **request.params
             )
-        except APIStatusError as refusal:
-            if not request.falls_back(client.capabilities):
+        except JsonSchemaRefusedError as refusal:
+            if not request.falls_back():
                 raise
             with _fallback_refused(refusal):
                 return client.stream(
@@ -400,8 +407,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             return await client.stream(
                 request.messages, stream_usage=request.stream_usage, **request.params
             )
-        except APIStatusError as refusal:
-            if not request.falls_back(client.capabilities):
+        except JsonSchemaRefusedError as refusal:
+            if not request.falls_back():
                 raise
             with _fallback_refused(refusal):
                 return await client.stream(
@@ -586,7 +593,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _fallback_refused(refusal: APIStatusError) -> fallback_refused:
+def _fallback_refused(refusal: JsonSchemaRefusedError) -> fallback_refused:
     return fallback_refused(refusal, "json_schema structured output", "a forced tool call")
 
 

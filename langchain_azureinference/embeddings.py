@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
-from azureinference.requests import EMBEDDINGS_FIELDS, check_texts, split_model_kwargs
+from azureinference.adapters import EMBEDDINGS_FIELDS, check_texts, split_model_kwargs
 
 from ._client import ConnectionFields
 from ._errors import map_errors

@@ -1,9 +1,10 @@
-"""What both LlamaIndex classes share: the endpoint, the credential, the core clients.
+"""What both LlamaIndex classes share: the endpoint, the credential, the core connection.
 
 The credential is kept in a private attribute as a `SecretStr` (strings) or as the object given
 (key and token credentials), so it is never in ``repr``, ``to_dict``/``to_json`` or logs, yet it
 travels with a pickled model (an ``IngestionPipeline`` with workers pickles its transformations,
-and the workers need to call the endpoint). The core clients pickle without their connections.
+and the workers need to call the endpoint). The core `Connection` (one per model: its sync and
+async clients share the rate limiter and what the endpoint refused) pickles without its clients.
 
 `RedactedFields`, a base of both classes, hides what else may hold a secret wherever a model is
 shown: the endpoint's user info and secret query values (``?code=``, ``?sig=``) and the values
@@ -19,25 +20,25 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, field_serializer
 
-from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError
+from azureinference import CLIENT_OPTIONS, ConfigurationError
 from azureinference import __version__ as _core_version
-from azureinference._arguments import (
-    CREDENTIAL_ENV_VARS,
-    ENDPOINT_ENV_VARS,
-    first_env,
+from azureinference.adapters import (
+    Connection,
+    connect,
     read_client_kwargs,
+    redact_options,
+    redact_url,
+    resolve_endpoint,
     unknown_arguments_error,
 )
-from azureinference.endpoints import parse_endpoint
-from azureinference.ratelimit import make_limiter
-from azureinference.redaction import redact_options, redact_url
+from azureinference.adapters import resolve_credential as _resolve_credential
 
 __all__ = [
     "CLIENT_KWARGS",
     "RedactedFields",
     "check_arguments",
     "check_tools",
-    "make_clients",
+    "make_connection",
     "resolve_credential",
     "resolve_endpoint",
 ]
@@ -88,33 +89,15 @@ def check_tools(tools: Any) -> list[Any]:
     return list(tools)
 
 
-def resolve_endpoint(endpoint: str | None) -> str:
-    """The endpoint given, else ``AZURE_INFERENCE_ENDPOINT`` or ``AZURE_AI_INFERENCE_ENDPOINT``.
-
-    Checked without I/O.
-
-    Raises:
-        ConfigurationError: None is set, or the URL is not one the core can use.
-    """
-    endpoint = endpoint or first_env(ENDPOINT_ENV_VARS)
-    if not endpoint:
-        raise ConfigurationError(
-            f"No endpoint given: pass endpoint=... or set {' or '.join(ENDPOINT_ENV_VARS)}."
-        )
-    parse_endpoint(endpoint)
-    return endpoint
-
-
 def resolve_credential(credential: Any) -> Any:
     """The credential given, else the first of `CREDENTIAL_ENV_VARS` set; str to `SecretStr`."""
-    if credential is None:
-        credential = first_env(CREDENTIAL_ENV_VARS)
+    credential = _resolve_credential(credential)
     if isinstance(credential, str):
         return SecretStr(credential)
     return credential
 
 
-def make_clients(
+def make_connection(
     endpoint: str,
     credential: Any,
     *,
@@ -123,33 +106,27 @@ def make_clients(
     timeout: float | None,
     max_retries: int,
     client_kwargs: Mapping[str, Any],
-) -> tuple[Client, AsyncClient]:
-    """A sync and an async core client for these settings (no I/O).
+) -> Connection:
+    """The model's core connection, both clients built now: a bad option is named here (no I/O).
 
-    The fields hold what ``client_kwargs`` said about them (`apply_client_kwargs`).
+    The fields hold what ``client_kwargs`` said about them (`check_arguments`).
 
     Raises:
-        ConfigurationError: A bad endpoint or credential.
+        ConfigurationError: A bad endpoint, credential or client option.
     """
-    options = read_client_kwargs(client_kwargs).options
-    # One rate limiter for both clients: sync and async calls pace together.
-    options["rate_limiter"] = make_limiter(
-        options.get("rate_limiter"),
-        options.pop("tokens_per_minute", None),
-        options.pop("requests_per_minute", None),
+    connection = connect(
+        endpoint,
+        credential,
+        model=model,
+        api_version=api_version,
+        timeout=timeout,
+        max_retries=max_retries,
+        client_kwargs=client_kwargs,
+        user_agent=_USER_AGENT,
     )
-    if api_version is not None:
-        options["api_version"] = api_version
-    if timeout is not None:
-        options["timeout"] = timeout
-    options["max_retries"] = max_retries
-    agent = options.get("user_agent")
-    options["user_agent"] = f"{agent} {_USER_AGENT}" if agent else _USER_AGENT
-    secret = credential.get_secret_value() if isinstance(credential, SecretStr) else credential
-    return (
-        Client(endpoint, secret, model=model, **options),
-        AsyncClient(endpoint, secret, model=model, **options),
-    )
+    connection.client  # noqa: B018 - built for its checks
+    connection.async_client  # noqa: B018
+    return connection
 
 
 def restore_state(model: Any, state: dict[str, Any]) -> None:

@@ -29,9 +29,13 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import BaseModel
 
-from azureinference import ConfigurationError, MalformedResponseError
-from azureinference.streaming import ChoiceState
-from azureinference.types import ChatCompletion, ChatResponseMessage, CompletionUsage
+from azureinference import (
+    ChatCompletion,
+    CompletionUsage,
+    ConfigurationError,
+    MalformedResponseError,
+)
+from azureinference.adapters import ChatResponseMessage, ChoiceState
 
 __all__ = [
     "RawAnswer",

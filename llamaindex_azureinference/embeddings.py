@@ -25,12 +25,12 @@ from llama_index.core.instrumentation.events.embedding import (
 from llama_index.core.schema import ImageType
 
 from azureinference import AsyncClient, Client, ModelInfo
-from azureinference.requests import EMBEDDINGS_FIELDS, split_model_kwargs
+from azureinference.adapters import EMBEDDINGS_FIELDS, Connection, split_model_kwargs
 
 from ._connection import (
     RedactedFields,
     check_arguments,
-    make_clients,
+    make_connection,
     resolve_credential,
     resolve_endpoint,
     restore_state,
@@ -111,8 +111,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     _credential: Any = PrivateAttr(default=None)
-    _client: Client = PrivateAttr()
-    _aclient: AsyncClient = PrivateAttr()
+    _connection: Connection = PrivateAttr()
     _model_given: bool = PrivateAttr(default=False)
 
     def __init__(
@@ -140,7 +139,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
         )
         self._credential = resolve_credential(credential)
         self._model_given = bool(model_name)
-        self._client, self._aclient = make_clients(
+        self._connection = make_connection(
             endpoint,
             self._credential,
             model=model_name,
@@ -157,6 +156,16 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         restore_state(self, state)
+
+    @property
+    def _client(self) -> Client:
+        """The core sync client of the model's connection."""
+        return self._connection.client
+
+    @property
+    def _aclient(self) -> AsyncClient:
+        """The core async client of the model's connection."""
+        return self._connection.async_client
 
     def _params(self, input_type: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"batch_size": self.embed_batch_size}

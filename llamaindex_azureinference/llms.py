@@ -42,23 +42,21 @@ from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
 from azureinference import (
-    APIStatusError,
     AsyncClient,
     ChatCompletion,
     ChatCompletionChunk,
     ChatStreamState,
     Client,
+    JsonSchemaRefusedError,
     ModelInfo,
 )
-from azureinference.errors import fallback_refused
-from azureinference.profiles import find_profile
-from azureinference.requests import CHAT_FIELDS, split_model_kwargs
+from azureinference.adapters import CHAT_FIELDS, Connection, fallback_refused, split_model_kwargs
 
 from ._connection import (
     RedactedFields,
     check_arguments,
     check_tools,
-    make_clients,
+    make_connection,
     resolve_credential,
     resolve_endpoint,
     restore_state,
@@ -160,8 +158,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     _credential: Any = PrivateAttr(default=None)
-    _client: Client = PrivateAttr()
-    _aclient: AsyncClient = PrivateAttr()
+    _connection: Connection = PrivateAttr()
     _model_info: ModelInfo | None = PrivateAttr(default=None)
     _served_model: str | None = PrivateAttr(default=None)
 
@@ -179,7 +176,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         endpoint = resolve_endpoint(endpoint)
         super().__init__(endpoint=endpoint, client_kwargs=dict(client_kwargs or {}), **kwargs)
         self._credential = resolve_credential(credential)
-        self._client, self._aclient = make_clients(
+        self._connection = make_connection(
             endpoint,
             self._credential,
             model=self.model_name,
@@ -198,6 +195,16 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         restore_state(self, state)
 
     @property
+    def _client(self) -> Client:
+        """The core sync client of the model's connection."""
+        return self._connection.client
+
+    @property
+    def _aclient(self) -> AsyncClient:
+        """The core async client of the model's connection."""
+        return self._connection.async_client
+
+    @property
     def metadata(self) -> LLMMetadata:
         """What LlamaIndex needs to know; never calls the endpoint.
 
@@ -208,9 +215,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         """
         info_name = self._model_info.model_name if self._model_info else None
         name = self.model_name or self._served_model or info_name
-        profile = find_profile(
-            self.model_name, self._served_model, info_name, self._client.endpoint.deployment
-        )
+        profile = self._connection.profile(self._served_model, info_name)
         reserve = profile.output_reserve() if profile else None
         window = self.context_window
         if window is None and profile is not None:
@@ -488,23 +493,10 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         if (
             self.structured_output_method != "json_schema"
             or self.pydantic_program_mode != PydanticProgramMode.DEFAULT
-            or self._client.capabilities.json_schema is False
-            or self._aclient.capabilities.json_schema is False
+            or self._connection.capabilities.json_schema is False
         ):
             return None
         return JsonSchemaProgram(self, output_cls, prompt)
-
-    def _refused_schema(self, err: APIStatusError) -> bool:
-        """True when ``err`` refused json_schema (the core learns that from the error)."""
-        refused = (
-            self._client.capabilities.json_schema is False
-            or self._aclient.capabilities.json_schema is False
-        )
-        if refused:  # what one client learned holds for the other
-            self._client.capabilities.json_schema = False
-            self._aclient.capabilities.json_schema = False
-            log.info("The endpoint refused json_schema; using function calling: %s", err)
-        return refused
 
     def structured_predict(
         self,
@@ -523,9 +515,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             )
             try:
                 result = program(llm_kwargs=llm_kwargs, **prompt_args)
-            except APIStatusError as err:
-                if not self._refused_schema(err):
-                    raise
+            except JsonSchemaRefusedError as err:
                 with _fallback_refused(err):
                     return super().structured_predict(  # type: ignore[no-any-return]
                         output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
@@ -555,9 +545,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             )
             try:
                 result = await program.acall(llm_kwargs=llm_kwargs, **prompt_args)
-            except APIStatusError as err:
-                if not self._refused_schema(err):
-                    raise
+            except JsonSchemaRefusedError as err:
                 with _fallback_refused(err):
                     return await super().astructured_predict(  # type: ignore[no-any-return]
                         output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
@@ -582,9 +570,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             stream = program.stream_call(llm_kwargs=llm_kwargs, **prompt_args)
             try:
                 first = next(stream)  # a refusal comes before the first object
-            except APIStatusError as err:
-                if not self._refused_schema(err):
-                    raise
+            except JsonSchemaRefusedError as err:
                 return _restated(
                     err,
                     super()._structured_stream_call(
@@ -609,9 +595,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             stream = program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)
             try:
                 first = await stream.__anext__()
-            except APIStatusError as err:
-                if not self._refused_schema(err):
-                    raise
+            except JsonSchemaRefusedError as err:
                 return _arestated(
                     err,
                     await super()._structured_astream_call(
@@ -625,19 +609,20 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         )
 
 
-def _fallback_refused(refusal: APIStatusError) -> fallback_refused:
+def _fallback_refused(refusal: JsonSchemaRefusedError) -> fallback_refused:
+    log.info("The endpoint refused json_schema; using function calling: %s", refusal)
     return fallback_refused(refusal, "json_schema structured output", "function calling")
 
 
 def _restated(
-    refusal: APIStatusError, rest: Generator[Any, None, None]
+    refusal: JsonSchemaRefusedError, rest: Generator[Any, None, None]
 ) -> Generator[Any, None, None]:
     with _fallback_refused(refusal):
         yield from rest
 
 
 async def _arestated(
-    refusal: APIStatusError, rest: AsyncGenerator[Any, None]
+    refusal: JsonSchemaRefusedError, rest: AsyncGenerator[Any, None]
 ) -> AsyncGenerator[Any, None]:
     with _fallback_refused(refusal):
         async for item in rest:

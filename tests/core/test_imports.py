@@ -34,6 +34,7 @@ EXPECTED_ALL = [
     "EndpointKind",
     "HeaderCredential",
     "IncompleteStreamError",
+    "JsonSchemaRefusedError",
     "MalformedResponseError",
     "ModelInfo",
     "NotFoundError",

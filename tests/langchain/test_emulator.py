@@ -239,3 +239,21 @@ async def test_wrong_key(azure_inference_emulator: Emulator, mode: str) -> None:
         await call_invoke(llm, mode, "hi")
     assert isinstance(info.value, lc.ModelAuthenticationError)
     assert "wrong-key" not in str(info.value)
+
+
+async def test_json_schema_refused_once_is_known_to_sync_and_async_calls() -> None:
+    from azureinference.emulator import EmulatorConfig, ModelSpec, default_models, running_emulator
+
+    models = [
+        ModelSpec("no-schema", unsupported=frozenset({"response_format.json_schema"})),
+        *default_models(),
+    ]
+    with running_emulator(EmulatorConfig(models=models)) as emu:
+        structured = chat(emu, model="no-schema").with_structured_output(Person)
+        ada = Person(name="Ada Lovelace", age=36)
+        assert await structured.ainvoke("Ada Lovelace was 36.") == ada
+        # Refused by an async call, known to the sync one: it goes straight to the tool.
+        assert structured.invoke("Ada Lovelace was 36.") == ada
+        formats = [(r.json or {}).get("response_format") for r in emu.requests]
+        assert [f["type"] for f in formats if f is not None] == ["json_schema"]
+        assert len(emu.requests) == 3  # the refusal, the async fallback, the sync call

@@ -1,0 +1,92 @@
+"""The core's contract with framework adapters: everything an adapter needs, in one module.
+
+The LangChain and LlamaIndex adapters import only from here and from ``azureinference`` itself
+(a test checks it), and so can a third framework's adapter. What it gives:
+
+Connection set-up (constructor arguments, environment, secrets, User-Agent, rate limiter):
+    `connect` builds a `Connection` from an adapter's constructor arguments: one per model,
+    whose sync and async clients share their rate limiter, `Capabilities` and ``/info``.
+    `resolve_endpoint` and `resolve_credential` read `ENDPOINT_ENV_VARS` and
+    `CREDENTIAL_ENV_VARS` where nothing is given (the core clients read the same lists).
+
+Constructor arguments:
+    `read_client_kwargs` sorts ``client_kwargs`` (`CLIENT_OPTIONS`, azure-core's names in
+    `AZURE_CORE_OPTIONS`); `unknown_arguments_error` and `near_miss` name a mistyped keyword.
+
+Request shaping:
+    `split_model_kwargs` sends API parameters (`CHAT_FIELDS`, `EMBEDDINGS_FIELDS`) as such and
+    the rest as ``model_extras``; `check_chat_params` and `check_texts` check before any I/O;
+    `normalize_tool_choice` is the one reading of a ``tool_choice``.
+
+Answers:
+    `ChatStreamState` (and its `ChoiceState` per choice) turns stream chunks into the answer;
+    `ChatResponseMessage` and `ToolCall` are the wire message and tool call.
+
+Refusals:
+    A refused ``json_schema`` response format raises `JsonSchemaRefusedError` (still the
+    `BadRequestError` or `UnsupportedParameterError` it was): catch it to fall back to a tool
+    call, inside `fallback_refused` so a second refusal names both.
+
+Secrets and profiles:
+    `redact_url` and `redact_options` hide secrets wherever a model is shown; `find_profile`
+    gives a model's `ModelProfile` (context window, output limit, capabilities).
+"""
+
+from __future__ import annotations
+
+from ._arguments import (
+    AZURE_CORE_OPTIONS,
+    ClientKwargs,
+    near_miss,
+    read_client_kwargs,
+    unknown_arguments_error,
+)
+from ._capabilities import Capabilities
+from ._connection import Connection, connect, resolve_credential, resolve_endpoint
+from ._options import CLIENT_OPTIONS, CREDENTIAL_ENV_VARS, ENDPOINT_ENV_VARS, first_env
+from .errors import JsonSchemaRefusedError, fallback_refused
+from .profiles import ModelProfile, find_profile
+from .redaction import redact_options, redact_url
+from .requests import (
+    CHAT_FIELDS,
+    EMBEDDINGS_FIELDS,
+    check_chat_params,
+    check_texts,
+    normalize_tool_choice,
+    split_model_kwargs,
+)
+from .streaming import ChatStreamState, ChoiceState
+from .types import ChatResponseMessage, ToolCall
+
+__all__ = [
+    "AZURE_CORE_OPTIONS",
+    "CHAT_FIELDS",
+    "CLIENT_OPTIONS",
+    "CREDENTIAL_ENV_VARS",
+    "EMBEDDINGS_FIELDS",
+    "ENDPOINT_ENV_VARS",
+    "Capabilities",
+    "ChatResponseMessage",
+    "ChatStreamState",
+    "ChoiceState",
+    "ClientKwargs",
+    "Connection",
+    "JsonSchemaRefusedError",
+    "ModelProfile",
+    "ToolCall",
+    "check_chat_params",
+    "check_texts",
+    "connect",
+    "fallback_refused",
+    "find_profile",
+    "first_env",
+    "near_miss",
+    "normalize_tool_choice",
+    "read_client_kwargs",
+    "redact_options",
+    "redact_url",
+    "resolve_credential",
+    "resolve_endpoint",
+    "split_model_kwargs",
+    "unknown_arguments_error",
+]
