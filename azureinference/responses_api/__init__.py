@@ -58,9 +58,10 @@ The chat fallback (`parse`):
     it (per model; for every model when the route is missing) and raises it again at once,
     without a request, with ``learned=False``; ``client.responses_supported(model)`` says what
     is known (True, False, or None: not tried). An adapter catches it, warns once (when
-    ``learned``), and calls ``complete`` / ``stream`` instead; before that it calls
-    `responses_only_features` on its parameters and raises a `ConfigurationError` naming the
-    model and each feature chat completions cannot give (reasoning summaries, ``include``,
+    ``learned``: ``warnings.warn(err.fallback_warning)``), and calls ``complete`` / ``stream``
+    instead; before that it calls `responses_only_features` on its parameters and, if any,
+    raises ``err.feature_error(features)`` (a `ConfigurationError` naming the model and each
+    feature chat completions cannot give: reasoning summaries, ``include``,
     ``previous_response_id``, built-in tools...) instead of dropping them.
 """
 

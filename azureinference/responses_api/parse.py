@@ -18,13 +18,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import pydantic
 
 from azureinference.errors import (
     APIStatusError,
+    ConfigurationError,
     MalformedResponseError,
     error_from_payload,
     error_from_response,
@@ -121,6 +122,30 @@ class ResponsesNotSupportedError(APIStatusError):
             body=err.body,
             headers=err.headers,
             service_message=err.service_message,
+        )
+
+    @property
+    def fallback_warning(self) -> str:
+        """What an adapter says, once, when it falls back to chat completions for the model."""
+        what = f"model {self.model!r}" if self.model else "the model"
+        why = (
+            "the endpoint has no Responses route"
+            if self.reason == "no_route"
+            else "the service does not support the Responses API for it"
+        )
+        return f"Using chat completions for {what}: {why} ({self.service_message or self.message})."
+
+    def feature_error(self, features: Sequence[str]) -> ConfigurationError:
+        """The error for asking this model what only the Responses API gives.
+
+        Args:
+            features: What was asked, in words (`responses_only_features` of the parameters).
+        """
+        what = f"model {self.model!r}" if self.model else "the model"
+        return ConfigurationError(
+            f"The {what} has no Responses API ({self.service_message or self.message}), and chat "
+            f"completions cannot give {', '.join(features)}: remove "
+            f"{'it' if len(features) == 1 else 'them'} for this model."
         )
 
     def again(self) -> ResponsesNotSupportedError:

@@ -197,6 +197,11 @@ def test_refused_and_missing_route_mean_chat() -> None:
     assert "DeepSeek-R1" in str(wrapped)
     assert "not supported by the Responses API" in str(wrapped)
     assert wrapped.again().learned is False
+    assert "chat completions for model 'DeepSeek-R1'" in wrapped.fallback_warning
+    error = wrapped.feature_error(["include", "previous_response_id"])
+    assert isinstance(error, ConfigurationError)
+    assert "'DeepSeek-R1'" in str(error)
+    assert "include, previous_response_id" in str(error)
 
 
 def parse_response_error(status: int, body: Any) -> Any:
