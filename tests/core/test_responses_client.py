@@ -408,3 +408,36 @@ def test_structured_output_and_incomplete_on_the_emulator(emu: Emulator, sync: b
         "length",
     )
     assert cut.output_text == "1 2 3"
+
+
+def test_recorded_responses_calls_hold_no_credentials(
+    tmp_path: Any, vcr_config: dict[str, Any]
+) -> None:
+    """A Responses call and stream recorded with the project's scrubbing: no key, no secret."""
+    import vcr
+
+    secret, query_secret = "s3cret-responses-0123456789", "s3cret-code-0123456789"
+    text_rec, stream_rec = RECORDINGS["openai_text"], RECORDINGS["openai_text_stream"]
+
+    def responder(path: str, body: Any) -> Answer:
+        return answer_of(stream_rec if body.get("stream") else text_rec)
+
+    def calls(url: str) -> list[str]:
+        with Client(f"{url}/v1?code={query_secret}", secret, **OPTIONS) as client:
+            answer = client.respond("Hi", model="gpt-4o")
+            with client.stream_response("Hi", model="gpt-4o") as stream:
+                streamed = stream.until_done()
+        return [answer.output_text, streamed.output_text]
+
+    recorder = vcr.VCR(**vcr_config)
+    cassette = tmp_path / "responses.yaml"
+    with serve(responder) as (url, seen):
+        with recorder.use_cassette(str(cassette), record_mode="once"):
+            recorded = calls(url)
+        text = cassette.read_text()
+        assert secret not in text
+        assert query_secret not in text
+        with recorder.use_cassette(str(cassette), record_mode="none"):
+            assert calls(url) == recorded
+        assert len(seen) == 2  # replayed, not sent
+    assert recorded == [expected(final_json(text_rec) or {}).text] * 2
