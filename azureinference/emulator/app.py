@@ -647,9 +647,11 @@ def _responses(
             turn["tool_calls"] = answer.tool_calls
         with state.lock:
             state.stored_responses.put(payload["id"], [*chat["messages"], turn], payload["output"])
-    if not body.get("stream"):
-        return JSONResponse(payload)
     dropped = fault is not None and fault.kind == "drop_stream"
+    if not body.get("stream"):
+        if dropped:
+            return _DroppedBody(json.dumps(payload).encode())
+        return JSONResponse(payload)
     limit = fault.after_chunks if fault is not None and dropped else None
     return StreamingResponse(
         sse_events(response_events(payload), limit), media_type="text/event-stream"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from azureinference import (
+    APIError,
     APIStatusError,
     AsyncClient,
     Client,
@@ -25,9 +26,10 @@ from azureinference import (
     IncompleteStreamError,
     RateLimitError,
     ResponsesNotSupportedError,
+    RetryPolicy,
     ServerError,
 )
-from azureinference.emulator import Emulator, EmulatorConfig, ModelSpec, running_emulator
+from azureinference.emulator import Emulator, EmulatorConfig, Fault, ModelSpec, running_emulator
 from azureinference.emulator.config import default_models
 
 from .responses_wire import (
@@ -53,12 +55,20 @@ OPTIONS: dict[str, Any] = {"max_retries": 0, "httpx_kwargs": {"verify": _TLS}}
 SYNC = pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
 
 
-def _run(endpoint: str, sync: bool, stream: bool, key: str = KEY, **params: Any) -> Any:
+def _run(
+    endpoint: str,
+    sync: bool,
+    stream: bool,
+    key: str = KEY,
+    retry_policy: RetryPolicy | None = None,
+    **params: Any,
+) -> Any:
     """Call the client once (sync or async); return the answer."""
     input = params.pop("input", "Hi")
+    options = dict(OPTIONS, retry_policy=retry_policy) if retry_policy else OPTIONS
 
     async def run_async() -> Any:
-        async with AsyncClient(endpoint, key, **OPTIONS) as client:
+        async with AsyncClient(endpoint, key, **options) as client:
             if stream:
                 answer = await client.stream_response(input, **params)
                 return await answer.until_done()
@@ -66,7 +76,7 @@ def _run(endpoint: str, sync: bool, stream: bool, key: str = KEY, **params: Any)
 
     if not sync:
         return asyncio.run(run_async())
-    with Client(endpoint, key, **OPTIONS) as client:
+    with Client(endpoint, key, **options) as client:
         if stream:
             with client.stream_response(input, **params) as answer:
                 return answer.until_done()
@@ -441,3 +451,20 @@ def test_recorded_responses_calls_hold_no_credentials(
             assert calls(url) == recorded
         assert len(seen) == 2  # replayed, not sent
     assert recorded == [expected(final_json(text_rec) or {}).text] * 2
+
+
+@SYNC
+def test_emulator_faults_on_the_responses_route(emu: Emulator, sync: bool) -> None:
+    """Retries, a body cut short and a dropped stream, as on the chat route."""
+    fast = RetryPolicy(max_retries=1, initial_delay=0.01, max_delay=0.02)
+    emu.reset()
+    emu.inject(Fault.server_error(503, route="responses"))
+    answer = _run(emu.endpoint, sync, False, key=emu.key, retry_policy=fast, model="emulator-chat")
+    assert answer.output_text == "You said: Hi"
+    assert len(emu.requests) == 2  # the 503, then its retry
+    emu.inject(Fault.drop_stream(after_chunks=4, route="responses"))
+    with pytest.raises(IncompleteStreamError):
+        _run(emu.endpoint, sync, True, key=emu.key, model="emulator-chat")
+    emu.inject(Fault.drop_stream(route="responses"))
+    with pytest.raises(APIError):
+        _run(emu.endpoint, sync, False, key=emu.key, model="emulator-chat")
