@@ -10,7 +10,7 @@ call on it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._answer_log import log
@@ -37,12 +37,16 @@ class Capabilities:
         base64_embeddings: ``encoding_format: base64`` for embeddings.
         input_type: ``input_type`` for embeddings.
         stream_options: ``stream_options: {"include_usage": true}`` on streamed chat.
+        responses: The Responses API, per model name (``"*"``: the endpoint's route, for every
+            model): True once it answered, or the `ResponsesNotSupportedError` the service
+            refused it with (raised again without a request; see `Client.responses_supported`).
     """
 
     json_schema: bool | None = None
     base64_embeddings: bool | None = None
     input_type: bool | None = None
     stream_options: bool | None = None
+    responses: dict[str, Any] = field(default_factory=dict)
 
 
 def refuses(err: APIStatusError, param: str) -> bool:

@@ -5,7 +5,8 @@ It builds the request (`responses_api.build_responses_request`, with the client'
 rate limiter, and keeps what the endpoint said about the Responses API: a model it refused (a
 400 "not supported by the Responses API") or a route it does not have (404/405) is remembered,
 and later calls for it raise `ResponsesNotSupportedError` at once, without a request. The send
-loops (``respond`` / ``stream_response``) are in `client.py`.
+loops (``respond`` / ``stream_response``) are in `client.py`. What was learned is kept in
+``capabilities.responses``, so the sync and async clients of one adapter `Connection` share it.
 """
 
 from __future__ import annotations
@@ -34,21 +35,11 @@ from .responses_api import (
 
 __all__ = ["_ResponsesBase"]
 
-_ALL_MODELS = "\x00every model"  # the key of a refusal of the whole route
+_ALL_MODELS = "*"  # the key of a refusal of the whole route
 
 
 class _ResponsesBase(_BaseClient):
     """`_BaseClient` with the Responses API's decisions."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self._init_responses()
-
-    def _init_responses(self) -> None:
-        # What the endpoint said, per model (`_ALL_MODELS` for a missing route): learned once,
-        # for the life of the client (its connection).
-        self._responses_refusals: dict[str | None, ResponsesNotSupportedError] = {}
-        self._responses_ok: set[str | None] = set()
 
     def responses_supported(self, model: str | None = None) -> bool | None:
         """What is known of the Responses API for ``model`` (default: the client's).
@@ -57,13 +48,20 @@ class _ResponsesBase(_BaseClient):
             True once an answer came through it, False once the endpoint refused it for the
             model (or has no Responses route), None when it was not tried yet.
         """
-        key = self._responses_model(model)
-        if key in self._responses_refusals or _ALL_MODELS in self._responses_refusals:
-            return False
-        return True if key in self._responses_ok else None
+        known = self._responses_known(model)
+        if known is None:
+            return None
+        return known is True
 
-    def _responses_model(self, model: Any) -> str | None:
-        return model or self.model or self.endpoint.deployment
+    def _responses_model(self, model: Any) -> str:
+        return model or self.model or self.endpoint.deployment or ""
+
+    def _responses_known(self, model: Any) -> Any:
+        learned = self.capabilities.responses
+        return learned.get(_ALL_MODELS) or learned.get(self._responses_model(model))
+
+    def _responses_answered(self, model: Any) -> None:
+        self.capabilities.responses[self._responses_model(model)] = True
 
     def _responses_request(
         self, input: str | Sequence[Any], stream: bool, params: dict[str, Any]
@@ -77,10 +75,8 @@ class _ResponsesBase(_BaseClient):
         """
         if params.get("model") is None and self.model is not None:
             params["model"] = self.model
-        known = self._responses_refusals.get(_ALL_MODELS) or self._responses_refusals.get(
-            self._responses_model(params.get("model"))
-        )
-        if known is not None:
+        known = self._responses_known(params.get("model"))
+        if isinstance(known, ResponsesNotSupportedError):
             raise known.again()
         params.setdefault("extra_parameters", self.extra_parameters)
         if "stream" in params:
@@ -109,7 +105,7 @@ class _ResponsesBase(_BaseClient):
             if refusal is None:
                 raise
             raise refusal from err
-        self._responses_ok.add(self._responses_model(model))
+        self._responses_answered(model)
         if response.usage is not None:
             self._learn_usage(cost, response.usage.to_completion_usage())
         return response
@@ -146,18 +142,5 @@ class _ResponsesBase(_BaseClient):
             return None
         name = self._responses_model(model)
         refusal = ResponsesNotSupportedError.from_refusal(err, name, reason)
-        self._responses_refusals[_ALL_MODELS if reason == "no_route" else name] = refusal
-        self._responses_ok.discard(name)
+        self.capabilities.responses[_ALL_MODELS if reason == "no_route" else name] = refusal
         return refusal
-
-    # ---- pickling: what was learned is not kept (errors do not pickle); relearned on use ----
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_responses_refusals", None)
-        state.pop("_responses_ok", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        self._init_responses()

@@ -27,6 +27,12 @@ Refusals:
     `BadRequestError` or `UnsupportedParameterError` it was): catch it to fall back to a tool
     call, inside `fallback_refused` so a second refusal names both.
 
+The Responses API:
+    `azureinference.responses_api` (public, with its own ``__all__``) holds its request building,
+    wire types, stream state and the chat-fallback outcome; its module docstring is the guide.
+    The clients' ``respond`` / ``stream_response`` send it, and what the endpoint said about it
+    is kept in the connection's `Capabilities` (``responses``), for both clients.
+
 Secrets and profiles:
     `redact_url` and `redact_options` hide secrets wherever a model is shown; `find_profile`
     gives a model's `ModelProfile` (context window, output limit, capabilities).

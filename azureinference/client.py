@@ -249,7 +249,7 @@ class Client(_ResponsesBase):
             req = self._responses_request(input, True, params)
             response = self._send(req, self._responses_cost(input, params))
             if is_event_stream(response):
-                self._responses_ok.add(self._responses_model(params.get("model")))
+                self._responses_answered(params.get("model"))
                 return ResponseStream(response, telemetry=op, owner=self)
             content = response.read()
             response.close()
@@ -462,7 +462,7 @@ class AsyncClient(_ResponsesBase):
             req = self._responses_request(input, True, params)
             response = await self._send(req, self._responses_cost(input, params))
             if is_event_stream(response):
-                self._responses_ok.add(self._responses_model(params.get("model")))
+                self._responses_answered(params.get("model"))
                 return AsyncResponseStream(response, telemetry=op, owner=self)
             content = await response.aread()
             await response.aclose()

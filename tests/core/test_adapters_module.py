@@ -25,6 +25,7 @@ from azureinference import (
     JsonSchemaRefusedError,
     UnsupportedParameterError,
     adapters,
+    responses_api,
 )
 from azureinference.adapters import ENDPOINT_ENV_VARS, Connection, connect
 from azureinference.emulator import (
@@ -39,6 +40,7 @@ ADAPTER_PACKAGES = ("langchain_azureinference", "llamaindex_azureinference")
 PUBLIC = {
     "azureinference": set(azureinference.__all__),
     "azureinference.adapters": set(adapters.__all__),
+    "azureinference.responses_api": set(responses_api.__all__),
 }
 
 EXPECTED_ADAPTERS_ALL = [

@@ -468,3 +468,39 @@ def test_emulator_faults_on_the_responses_route(emu: Emulator, sync: bool) -> No
     emu.inject(Fault.drop_stream(route="responses"))
     with pytest.raises(APIError):
         _run(emu.endpoint, sync, False, key=emu.key, model="emulator-chat")
+
+
+def test_an_adapter_connection_learns_once_for_sync_and_async() -> None:
+    """The sync and async clients of one `Connection` share what was learned; so does a copy."""
+    import pickle
+
+    from azureinference.adapters import connect
+
+    with _refusing(400, REFUSAL) as (url, seen):
+        # (no SSL context in the options: the connection is pickled below)
+        connection = connect(
+            url + "/openai/v1", KEY, model="DeepSeek-R1", client_kwargs={"max_retries": 0}
+        )
+        with pytest.raises(ResponsesNotSupportedError) as first:
+            connection.client.respond("Hi")
+        assert first.value.learned is True
+
+        async def again() -> ResponsesNotSupportedError:
+            try:
+                await connection.async_client.respond("Hi")
+            except ResponsesNotSupportedError as err:
+                return err
+            finally:
+                await connection.aclose()
+            raise AssertionError("no refusal")
+
+        second = asyncio.run(again())
+        copy = pickle.loads(pickle.dumps(connection))
+        with pytest.raises(ResponsesNotSupportedError) as third:
+            copy.client.stream_response("Hi")
+        connection.close()
+        copy.close()
+    assert (second.learned, third.value.learned) == (False, False)
+    assert third.value.service_message == REFUSAL["error"]["message"]
+    assert copy.client.responses_supported() is False
+    assert len(seen) == 1
