@@ -2,8 +2,9 @@ r"""A tolerant server-sent-events reader: a pure decoder and thin sync/async dri
 
 It follows the SSE standard where the reference SDK does not: ``event:``/``id:``/``retry:`` lines,
 ``:`` comments, ``data:`` with or without the space, multi-line data, ``\n``, ``\r\n`` and
-``\r`` line ends, bytes split anywhere (also inside a UTF-8 character), and a last event that is
-not followed by a blank line. Unknown fields and stray lines are ignored, as the standard says.
+``\r`` line ends, bytes split anywhere (also inside a UTF-8 character), one UTF-8 byte order mark
+at the very start of the stream (removed, as the standard says), and a last event that is not
+followed by a blank line. Unknown fields and stray lines are ignored, as the standard says.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class ServerSentEvent:
 
 
 _FIELD_NAMES = (b"data:", b"event:", b"id:", b"retry:")
+_BOM = b"\xef\xbb\xbf"
 
 
 class SSEDecoder:
@@ -62,7 +64,7 @@ class SSEDecoder:
     500 times).
     """
 
-    __slots__ = ("_data", "_event", "_id", "_parts", "_pending_cr", "_retry", "stray")
+    __slots__ = ("_data", "_event", "_head", "_id", "_parts", "_pending_cr", "_retry", "stray")
 
     STRAY_LIMIT = 4096
     """How much of the lines that are not server-sent events `stray` keeps."""
@@ -75,6 +77,8 @@ class SSEDecoder:
         """The start of what was not a server-sent-event line (a JSON document or an HTML page
         sent as ``text/event-stream``): kept so a stream without events can say what came."""
         self._parts: list[bytes] = []
+        self._head: bytes | None = b""
+        """The first bytes of the stream while they may still be a byte order mark; None after."""
         self._pending_cr = False
         self._data: list[bytes] = []
         self._event: str | None = None
@@ -86,6 +90,10 @@ class SSEDecoder:
         if not chunk:
             # Before the CR check: an empty chunk between a CR and its LF changes nothing.
             return []
+        if self._head is not None:
+            chunk = self._strip_bom(chunk)
+            if not chunk:
+                return []
         if self._pending_cr:
             self._pending_cr = False
             if chunk[:1] == b"\n":
@@ -116,9 +124,23 @@ class SSEDecoder:
                 events.append(event)
         return events
 
+    def _strip_bom(self, chunk: bytes) -> bytes:
+        # The standard removes one leading U+FEFF; it may come split over the first chunks.
+        assert self._head is not None
+        chunk = self._head + chunk
+        if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+            self._head = chunk
+            return b""
+        self._head = None
+        return chunk[len(_BOM) :] if chunk.startswith(_BOM) else chunk
+
     def flush(self) -> list[ServerSentEvent]:
         """End of the byte stream: return a last event not closed by a blank line."""
         events = []
+        if self._head:
+            # A stream that ended inside what could have been a byte order mark: not one.
+            self._parts.append(self._head)
+        self._head = None
         if self._parts:
             line, self._parts = b"".join(self._parts), []
             # A body cut inside a field name ("dat") is a cut stream, not stray text.

@@ -124,3 +124,58 @@ async def test_an_async_stream_closed_cleanly_mid_event_is_incomplete(
             async for _ in stream:
                 pass
     await client.aclose()
+
+
+# ---- issue 21 item 2: a stream that starts with a UTF-8 byte order mark ----
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("cut", range(6))
+def test_one_leading_byte_order_mark_is_removed_wherever_the_chunks_split(cut: int) -> None:
+    body = _BOM + b"data: Hello\n\ndata: x\n\n"
+    assert [e.data for e in iter_events([body[:cut], body[cut:]])] == ["Hello", "x"]
+    assert [e.data for e in iter_events([body[i : i + 1] for i in range(len(body))])] == [
+        "Hello",
+        "x",
+    ]
+
+
+def test_only_the_first_byte_order_mark_is_removed() -> None:
+    # A second BOM is part of the first line: the field name is then not "data", as in browsers.
+    assert list(iter_events([_BOM + _BOM + b"data: a\n\ndata: b\n\n"])) == [ServerSentEvent(b"b")]
+    # A BOM later in the stream is data, not removed.
+    assert [e.raw for e in iter_events([b"data: a\n\ndata: " + _BOM + b"b\n\n"])] == [
+        b"a",
+        _BOM + b"b",
+    ]
+
+
+def test_a_stream_that_is_only_part_of_a_byte_order_mark_has_no_events() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(_BOM[:2]) == []
+    assert decoder.flush() == []
+    assert decoder.stray == _BOM[:2] + b"\n"
+
+
+def test_a_streamed_answer_starting_with_a_byte_order_mark_keeps_its_first_chunk(
+    local_server: LocalServer,
+) -> None:
+    body = _stream_body()
+    local_server.then(send_sse([_BOM[:1], _BOM[1:] + body[:5], body[5:]]))
+    with Client(local_server.url, "k") as client:
+        chunks = list(client.stream([{"role": "user", "content": "hi"}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == 'Hello "world", ünïcode and more text'
+
+
+async def test_an_async_streamed_answer_starting_with_a_byte_order_mark_keeps_its_first_chunk(
+    local_server: LocalServer,
+) -> None:
+    body = _stream_body()
+    local_server.then(send_sse([_BOM[:1], _BOM[1:] + body[:5], body[5:]]))
+    async with AsyncClient(local_server.url, "k") as client:
+        stream = await client.stream([{"role": "user", "content": "hi"}])
+        chunks = [c async for c in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == 'Hello "world", ünïcode and more text'
