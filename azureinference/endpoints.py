@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import idna
+
 from .errors import ConfigurationError
 from .redaction import redact_url
 
@@ -250,6 +252,76 @@ def _openai_v1_prefix(path: str) -> str | None:
     return path[: idx + len(_OPENAI_V1)][: -len(_OPENAI_V1)]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def _check_endpoint_text(url: str) -> None:
+    """Refuse an endpoint URL that could not be sent as written, before any I/O.
+
+    A control character (CR, LF, NUL, tab...) would be sent percent-encoded into the path (a CR LF
+    pasted with the URL became part of the route) or fail deep in the transport; a host that is
+    not a valid domain name (an empty or 64-character label, a bad ``xn--`` label, a name IDNA
+    cannot encode) would only fail at DNS.
+
+    Raises:
+        ConfigurationError: naming the endpoint and what is wrong with it.
+    """
+    bad = _CONTROL.search(url)
+    if bad is not None:
+        raise ConfigurationError(
+            f"The endpoint '{redact_url(_CONTROL.sub(_escape, url))}' holds a control character "
+            f"({bad.group()!r} at position {bad.start()}): copy the endpoint again without it."
+        )
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return  # parse_endpoint says what is wrong with the URL
+    if not host or host.startswith("[") or ":" in host:
+        return
+    problem = _host_problem(host)
+    if problem:
+        raise ConfigurationError(
+            f"The endpoint {redact_url(url)!r} has an invalid host name {host!r}: {problem}."
+        )
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def _host_problem(host: str) -> str | None:
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            return f"IDNA cannot encode it ({exc})"
+    name = host.lower().removesuffix(".")
+    if len(name) > 253:
+        return "longer than 253 characters"
+    for label in name.split("."):
+        if not label:
+            return "it has an empty label ('..')"
+        if len(label) > 63:
+            return f"the label {label[:20]!r}... is longer than 63 characters"
+        if not _HOST_LABEL.fullmatch(label):
+            return (
+                f"the label {label!r} starts or ends with '-' or holds a character a host name "
+                "cannot hold"
+            )
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError) as exc:
+                return f"the label {label!r} is not valid punycode ({exc})"
+    return None
+
+
 def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
     """Return (kind, normalised path prefix, deployment) for a host and path."""
     lower = path.lower()
@@ -285,13 +357,18 @@ def _classify(host: str, path: str) -> tuple[EndpointKind, str, str | None]:
 
 
 def _check_arguments(url: object, api_version: object, token_scope: object) -> str:
-    """The endpoint text, stripped, once every argument is of the right type and not empty."""
+    """The endpoint text, stripped, once every argument is of the right type and not empty.
+
+    The text is also checked for control characters and an invalid host name
+    (`_check_endpoint_text`), before anything else reads it.
+    """
     if url is not None and not isinstance(url, str):
         raise ConfigurationError(f"endpoint must be a URL (str), not {type(url).__name__}.")
     if not url or not url.strip():
         raise ConfigurationError(
             "No endpoint given: pass endpoint=... or set AZURE_INFERENCE_ENDPOINT."
         )
+    _check_endpoint_text(url.strip())
     for name, value in (("api_version", api_version), ("token_scope", token_scope)):
         if value is not None and not isinstance(value, str):
             raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}.")
@@ -364,7 +441,8 @@ def parse_endpoint(
         token_scope: The Entra ID scope to ask tokens for; overrides the kind's default.
 
     Raises:
-        ConfigurationError: The URL is empty, has no scheme/host, or is not http(s).
+        ConfigurationError: The URL is empty, has no scheme/host, is not http(s), holds a control
+            character or its host is not a valid (IDNA) host name.
     """
     parts = _split_url(_check_arguments(url, api_version, token_scope))
     host = (parts.hostname or "").lower()

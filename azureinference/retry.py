@@ -8,13 +8,14 @@ connections) before any byte of the answer was read. The wait is ``retry-after-m
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx2
 
-from .errors import parse_retry_after
+from .errors import ConfigurationError, parse_retry_after
 
 __all__ = ["RetryPolicy"]
 
@@ -30,12 +31,35 @@ class RetryPolicy:
         initial_delay: The first backoff, in seconds.
         max_delay: The largest backoff, in seconds.
         max_retry_after: The longest ``Retry-After`` honoured; longer ones are not retried.
+
+    Raises:
+        ConfigurationError: ``max_retries`` is not a whole number >= 0, or a delay is not a
+            finite number of seconds >= 0 (a negative or NaN delay would be garbled into a
+            retry at once or a sleep error at the first failure).
     """
 
     max_retries: int = 2
     initial_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ConfigurationError(
+                f"RetryPolicy max_retries must be a whole number >= 0, not {retries!r}."
+            )
+        for name in ("initial_delay", "max_delay", "max_retry_after"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ConfigurationError(
+                    f"RetryPolicy {name} must be a finite number of seconds >= 0, not {value!r}."
+                )
 
     def should_retry_status(self, status_code: int) -> bool:
         """True for statuses worth another try (408, 429, 5xx)."""

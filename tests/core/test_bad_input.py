@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from azureinference import AsyncClient, Client, ConfigurationError
+from azureinference import AsyncClient, Client, ConfigurationError, RetryPolicy
 from azureinference.endpoints import Endpoint, EndpointKind, parse_endpoint
 
 from .core_server import LocalServer
@@ -55,6 +55,21 @@ CASES: list[tuple[str, dict[str, Any], Callable[[Any], Any] | None, str]] = [
     ("retry_policy int", {"retry_policy": 3}, None, "retry_policy"),
     ("httpx_kwargs list", {"httpx_kwargs": [1]}, None, "httpx_kwargs"),
     ("endpoint int", {"endpoint": 5}, None, "endpoint must be"),
+    (
+        "endpoint CR LF",
+        {"endpoint": "https://r.services.ai.azure.com/models\r\nX-Injected: 1"},
+        None,
+        "endpoint 'https://r.services.ai.azure.com/models\\r\\nX-Injected: 1' holds a control",
+    ),
+    ("endpoint LF", {"endpoint": "https://r.openai.azure.com/open\nai/v1"}, None, "control"),
+    ("endpoint NUL", {"endpoint": "https://r.openai.azure.com/\x00/v1"}, None, "control"),
+    ("endpoint NUL host", {"endpoint": "https://r\x00.openai.azure.com"}, None, "endpoint"),
+    ("endpoint tab", {"endpoint": "https://r.openai.azure.com/\t/v1"}, None, "control"),
+    ("endpoint bad A-label", {"endpoint": "https://xn--zz.example.com/v1"}, None, "'xn--zz'"),
+    ("endpoint empty label", {"endpoint": "https://r..example.com/v1"}, None, "empty label"),
+    ("endpoint long label", {"endpoint": f"https://{'a' * 64}.com/v1"}, None, "63 characters"),
+    ("endpoint bad IDNA", {"endpoint": "https://\u0301a.example.com/v1"}, None, "IDNA"),
+    ("endpoint bad char", {"endpoint": "https://r$x.example.com/v1"}, None, "host name"),
     ("api_version int", {"api_version": 2024}, None, "api_version"),
     ("credential_scopes empty", {"credential_scopes": [""]}, None, "credential_scopes"),
     ("credential int", {"credential": 5}, None, "credential"),
@@ -204,6 +219,50 @@ async def test_bad_input_is_a_clear_error_before_any_io_async(
     assert names in str(info.value)
     assert local_server.seen == []
     await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("options", "names"),
+    [
+        ({"max_retries": -5, "initial_delay": -1}, "max_retries"),
+        ({"max_retries": 1.5}, "max_retries"),
+        ({"max_retries": True}, "max_retries"),
+        ({"max_retries": "2"}, "max_retries"),
+        ({"initial_delay": -1}, "initial_delay"),
+        ({"initial_delay": math.nan}, "initial_delay"),
+        ({"max_delay": math.inf}, "max_delay"),
+        ({"max_delay": "8"}, "max_delay"),
+        ({"max_retry_after": math.nan}, "max_retry_after"),
+        ({"max_retry_after": -1}, "max_retry_after"),
+        ({"max_retry_after": math.inf}, "max_retry_after"),
+    ],
+)
+def test_a_bad_retry_policy_is_refused_when_built(options: dict[str, Any], names: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        RetryPolicy(**options)
+    assert names in str(info.value)
+
+
+def test_retry_policy_edge_values_are_kept() -> None:
+    policy = RetryPolicy(max_retries=0, initial_delay=0, max_delay=0, max_retry_after=0)
+    assert policy.delay(0) is None
+    assert RetryPolicy(max_retries=1, initial_delay=0, max_delay=0).delay(0) == 0
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://bücher.example/v1",  # IDNA, encoded by the transport
+        "https://xn--bcher-kva.example/v1",
+        "http://my_service:8000/v1",  # a container name with an underscore
+        "http://[::1]:8000/v1",
+        "http://10.0.0.1:8000/v1",
+        "https://r.openai.azure.com./openai/v1",  # a fully qualified name
+        "https://r.services.ai.azure.com/models\n",  # a line end pasted after the URL
+    ],
+)
+def test_valid_endpoint_hosts_are_kept(endpoint: str) -> None:
+    assert parse_endpoint(endpoint).base_url == endpoint.strip()
 
 
 def test_valid_edge_values_still_work(local_server: LocalServer) -> None:
