@@ -26,6 +26,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    field_serializer,
     model_validator,
 )
 
@@ -380,6 +381,26 @@ class ConnectionFields(BaseModel):
         if self.model_kwargs.get("headers"):
             fields["model_kwargs.headers"] = "AZURE_INFERENCE_HEADERS"
         return fields
+
+    # model_dump() and model_dump_json() show what repr shows: the endpoint's secret query values
+    # and the header values in model_kwargs hidden (LangChain's dumps hides them as lc_secrets).
+    @field_serializer("endpoint")
+    def _show_endpoint(self, endpoint: str | None) -> str | None:
+        return redact_url(endpoint) if endpoint else endpoint
+
+    @field_serializer("model_kwargs")
+    def _show_model_kwargs(self, model_kwargs: dict[str, Any]) -> dict[str, Any]:
+        return redact_options(model_kwargs)
+
+    @field_serializer("credential", when_used="json")
+    def _show_credential(self, credential: Any) -> str | None:
+        # A SecretStr as pydantic shows it; a credential object (which JSON cannot hold) by its
+        # type, never by what it holds.
+        if credential is None:
+            return None
+        if isinstance(credential, SecretStr):
+            return str(credential)
+        return f"<{type(credential).__name__}>"
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
