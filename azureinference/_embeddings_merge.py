@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .errors import MalformedResponseError
 from .types import CompletionUsage, EmbeddingItem, EmbeddingsResult, decode_base64_embedding
 
@@ -12,7 +14,8 @@ def merge_embeddings(results: list[EmbeddingsResult], model: str | None) -> Embe
     """The batches' vectors in input order, their usage summed, base64 vectors decoded.
 
     Raises:
-        MalformedResponseError: A vector that is not base64 of float32 values.
+        MalformedResponseError: A vector that is not base64 of float32 values, or that holds
+            NaN or infinity.
     """
     items: list[EmbeddingItem] = []
     prompt = total = 0
@@ -21,6 +24,7 @@ def merge_embeddings(results: list[EmbeddingsResult], model: str | None) -> Embe
             vector = item.embedding
             if isinstance(vector, str):
                 vector = _decode(item.index, vector)
+            _check_finite(item.index, vector)
             # Built without validation: the vector is already a list of floats, and checking
             # 1,024 floats again cost more than decoding them.
             items.append(EmbeddingItem.model_construct(index=len(items), embedding=vector))
@@ -46,3 +50,22 @@ def _decode(index: int, vector: str) -> list[float]:
             status_code=200,
             body=vector[:100],
         ) from exc
+
+
+def _check_finite(index: int, vector: list[float]) -> None:
+    """Refuse NaN or infinity in a vector (JSON ``NaN``/``Infinity``, or float32 bit patterns).
+
+    A vector search would rank such a vector anywhere (or fail far from here); the service did
+    not answer an embedding. The sum is finite for every sane vector: one pass in C, and a
+    search for the position only when it is not.
+    """
+    if math.isfinite(sum(vector)):
+        return
+    bad = next((i for i, v in enumerate(vector) if not math.isfinite(v)), None)
+    if bad is None:
+        return  # finite values whose sum overflowed
+    raise MalformedResponseError(
+        f"Embedding {index} holds {vector[bad]!r} at position {bad}: the service answered a "
+        "vector with NaN or infinity, which is not an embedding.",
+        status_code=200,
+    )

@@ -8,6 +8,7 @@ while streaming and validates pydantic classes (v1 and v2) at the end.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,12 +16,17 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import BaseCumulativeTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function
 from langchain_core.utils.json import parse_json_markdown
 from langchain_core.utils.pydantic import is_basemodel_subclass
+from typing_extensions import is_typeddict
+
+from azureinference import ConfigurationError
 
 __all__ = [
     "StructuredOutputParser",
+    "check_schema",
     "is_pydantic_class",
     "to_response_format",
 ]
@@ -29,6 +35,33 @@ __all__ = [
 def is_pydantic_class(obj: Any) -> bool:
     """True for a pydantic (v1 or v2) model class."""
     return isinstance(obj, type) and is_basemodel_subclass(obj)
+
+
+SCHEMA_KINDS = (
+    "a pydantic class (v1 or v2), a TypedDict class, a JSON schema or OpenAI function/tool dict, "
+    "a ready response_format dict, a LangChain tool or a typed Python function"
+)
+
+
+def check_schema(schema: Any) -> None:
+    """Refuse a structured-output schema no JSON schema can be made from, naming what is taken.
+
+    Raises:
+        ConfigurationError: ``schema`` is a class that is neither pydantic nor a TypedDict
+            (``int``, a dataclass), or an object that is not a dict, tool or function.
+    """
+    if isinstance(schema, Mapping) or is_pydantic_class(schema) or is_typeddict(schema):
+        return
+    if isinstance(schema, BaseTool) or inspect.isfunction(schema) or inspect.ismethod(schema):
+        return
+    if isinstance(schema, type):
+        what = f"the class {schema.__name__}, neither a pydantic class nor a TypedDict"
+    else:
+        what = f"a {type(schema).__name__}"
+    raise ConfigurationError(
+        f"with_structured_output: schema is {what}, from which no JSON schema can be made; pass "
+        f"{SCHEMA_KINDS}."
+    )
 
 
 def to_response_format(schema: Any, *, strict: bool | None = None) -> dict[str, Any]:

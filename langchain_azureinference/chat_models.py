@@ -55,7 +55,12 @@ from ._convert import (
 )
 from ._errors import map_errors
 from ._profiles import langchain_profile
-from ._structured import StructuredOutputParser, is_pydantic_class, to_response_format
+from ._structured import (
+    StructuredOutputParser,
+    check_schema,
+    is_pydantic_class,
+    to_response_format,
+)
 
 __all__ = ["AzureAIChatCompletionsModel"]
 
@@ -540,6 +545,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
         Raises:
             ValueError: An unknown method, no schema, or ``strict`` with ``json_mode``.
+            ConfigurationError: ``schema`` is not one of the kinds above (``int``, a dataclass).
         """
         if method not in _METHODS:
             raise ValueError(f"Unknown method {method!r}: use one of {list(_METHODS)}.")
@@ -547,6 +553,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             raise ValueError("strict is not supported with method='json_mode'.")
         if schema is None and method != "json_mode":
             raise ValueError(f"method={method!r} needs a schema.")
+        if schema is not None:
+            check_schema(schema)
         pydantic_schema = schema if is_pydantic_class(schema) else None
         ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
         llm: Runnable[LanguageModelInput, Any]

@@ -7,16 +7,25 @@ whose message names the parameter, and the server must have seen nothing. Valid 
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from azureinference import AsyncClient, Client, ConfigurationError, RetryPolicy
+from azureinference import (
+    AsyncClient,
+    Client,
+    ConfigurationError,
+    MalformedResponseError,
+    RetryPolicy,
+)
 from azureinference.endpoints import Endpoint, EndpointKind, parse_endpoint
 
-from .core_server import LocalServer
+from .core_server import LocalServer, send_raw
 
 HI = [{"role": "user", "content": "hi"}]
 KEY = "k3y-Secret-0123456789abcdef0123"
@@ -307,3 +316,51 @@ def test_azure_openai_model_is_quoted_into_one_path_segment(local_server: LocalS
 def test_azure_openai_model_that_is_a_dot_segment_is_refused(model: str) -> None:
     with pytest.raises(ConfigurationError, match="model"):
         parse_endpoint("https://r.openai.azure.com").url("/chat/completions", model=model)
+
+
+# ---- what the service sends: a vector with NaN or infinity is not an embedding ----
+
+_NAN_F32 = base64.b64encode(struct.pack("<3f", 0.5, math.nan, 0.25)).decode()
+_INF_F32 = base64.b64encode(struct.pack("<2f", math.inf, 0.5)).decode()
+
+
+@pytest.mark.parametrize(
+    ("embedding", "shown"),
+    [
+        ("[0.1, NaN, 0.3]", "nan at position 1"),
+        ("[Infinity]", "inf at position 0"),
+        ("[0.5, -Infinity]", "-inf at position 1"),
+        ("[0.5, 1e999]", "inf at position 1"),
+        (f'"{_NAN_F32}"', "nan at position 1"),
+        (f'"{_INF_F32}"', "inf at position 0"),
+    ],
+)
+@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+async def test_an_embedding_with_nan_or_infinity_is_a_malformed_answer(
+    local_server: LocalServer, embedding: str, shown: str, sync: bool
+) -> None:
+    body = (
+        '{"object": "list", "model": "m", "data": [{"index": 0, "embedding": [0.5]},'
+        f' {{"index": 1, "embedding": {embedding}}}]}}'
+    ).encode()
+    local_server.then(send_raw(200, body, "application/json"))
+
+    async def embed() -> None:
+        if sync:
+            with Client(local_server.url, KEY, max_retries=0) as client:
+                client.embed(["a", "b"])
+        else:
+            async with AsyncClient(local_server.url, KEY, max_retries=0) as aclient:
+                await aclient.embed(["a", "b"])
+
+    with pytest.raises(MalformedResponseError) as info:
+        await embed()
+    assert f"Embedding 1 holds {shown}" in str(info.value)
+
+
+def test_finite_extreme_vectors_are_kept(local_server: LocalServer) -> None:
+    big = 1.5e308  # two of them sum to infinity: each is still a finite number
+    body = json.dumps({"data": [{"index": 0, "embedding": [big, big, -0.0, 5e-324]}]}).encode()
+    local_server.then(send_raw(200, body, "application/json"))
+    with Client(local_server.url, KEY, max_retries=0) as client:
+        assert client.embed(["a"]).vectors == [[big, big, -0.0, 5e-324]]

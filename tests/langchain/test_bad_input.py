@@ -7,6 +7,7 @@ must raise an error naming the parameter (`ConfigurationError` from the core, or
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,12 @@ from tests.conftest import assert_refused_before_io
 
 SECRET = "s3cr3t-0123456789abcdef"
 HI = [HumanMessage("hi")]
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+
 
 Chat = AzureAIChatCompletionsModel
 Emb = AzureAIEmbeddingsModel
@@ -82,6 +89,28 @@ CASES: list[tuple[str, Any, dict[str, Any], Callable[[Any], Any] | None, str]] =
     ),
     ("bind_tools int", Chat, {}, lambda m: m.bind_tools([123]).invoke(HI), "123"),
     ("tool_choice int", Chat, {}, lambda m: m.invoke(HI, tool_choice=5), "tool_choice"),
+    (
+        "structured output int",
+        Chat,
+        {},
+        lambda m: m.with_structured_output(int).invoke(HI),
+        "schema is the class int, neither a pydantic class nor a TypedDict",
+    ),
+    (
+        "structured output dataclass",
+        Chat,
+        {},
+        lambda m: m.with_structured_output(_Point, method="function_calling").invoke(HI),
+        "pass a pydantic class (v1 or v2), a TypedDict class",
+    ),
+    ("structured output str", Chat, {}, lambda m: m.with_structured_output("x"), "schema is a str"),
+    (
+        "structured output list",
+        Chat,
+        {},
+        lambda m: m.with_structured_output([{"type": "object"}], method="json_mode"),
+        "schema is a list",
+    ),
     ("embed_documents str", Emb, {}, lambda m: m.embed_documents("abc"), "texts"),
     ("embed_documents ints", Emb, {}, lambda m: m.embed_documents([1, 2]), "input[0]"),
     ("embed_documents None item", Emb, {}, lambda m: m.embed_documents(["a", None]), "input[1]"),

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from llama_index.core.llms import ChatMessage
 
+from azureinference import ConfigurationError
 from llamaindex_azureinference import AzureAICompletionsModel, AzureAIEmbeddingsModel
 from tests.conftest import assert_refused_before_io
 
@@ -64,9 +65,24 @@ CASES: list[tuple[str, Any, dict[str, Any], Callable[[Any], Any] | None, str]] =
         None,
         "user name or password",
     ),
-    ("embed text int", Emb, {}, lambda m: m.get_text_embedding(123), "input[0]"),
+    ("embed text int", Emb, {}, lambda m: m.get_text_embedding(123), "text must be a str, not int"),
+    ("embed text None", Emb, {}, lambda m: m.get_text_embedding(None), "text must be a str"),
     ("embed texts ints", Emb, {}, lambda m: m.get_text_embedding_batch([1, 2]), "input[0]"),
-    ("embed query None", Emb, {}, lambda m: m.get_query_embedding(None), "input[0]"),
+    ("embed query None", Emb, {}, lambda m: m.get_query_embedding(None), "query must be a str"),
+    (
+        "embed query int",
+        Emb,
+        {},
+        lambda m: m.get_query_embedding(1),
+        "query must be a str, not int",
+    ),
+    (
+        "embed query list",
+        Emb,
+        {},
+        lambda m: m.get_query_embedding(["a"]),
+        "query must be a str, not list",
+    ),
     ("embed_batch_size zero", Emb, {"embed_batch_size": 0}, None, "embed_batch_size"),
     ("embed_batch_size negative", Emb, {"embed_batch_size": -1}, None, "embed_batch_size"),
     ("dimensions zero", Emb, {"dimensions": 0}, lambda m: m.get_text_embedding("a"), "dimensions"),
@@ -87,6 +103,23 @@ def test_bad_input_is_a_clear_error_before_any_io(
     silent_endpoint: Any, cls: Any, options: dict[str, Any], call: Any, names: str
 ) -> None:
     assert_refused_before_io(silent_endpoint, cls, options, call, names, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("call", "names"),
+    [
+        (lambda m: m.aget_text_embedding(None), "text must be a str, not NoneType"),
+        (lambda m: m.aget_query_embedding(1), "query must be a str, not int"),
+    ],
+)
+async def test_async_one_text_embeddings_name_the_argument(
+    silent_endpoint: Any, call: Any, names: str
+) -> None:
+    url, connected = silent_endpoint
+    with pytest.raises(ConfigurationError) as info:
+        await call(Emb(endpoint=url, credential="k"))
+    assert names in str(info.value)
+    assert not connected()
 
 
 # ---- secrets in what LlamaIndex shows ----
