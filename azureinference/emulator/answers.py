@@ -7,6 +7,7 @@ ids of tool calls are fresh each time, as the services' are).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import json
@@ -21,7 +22,14 @@ from typing import Any
 from .config import ScriptedReply
 from .schema_values import instance_of
 
-__all__ = ["ChatAnswer", "chat_answer", "count_tokens", "embedding", "encode_vector"]
+__all__ = [
+    "ChatAnswer",
+    "cap_answer",
+    "chat_answer",
+    "count_tokens",
+    "embedding",
+    "encode_vector",
+]
 
 _COUNT = re.compile(r"\bcount to (\d+)\b", re.IGNORECASE)
 _MAX_COUNT = 100_000
@@ -183,6 +191,26 @@ def _apply_limits(text: str, body: Mapping[str, Any]) -> tuple[str, str]:
         text = " ".join(text.split()[:limit])
         finish = "length"
     return text, finish
+
+
+def cap_answer(answer: ChatAnswer, shares: int, max_tokens: int, max_chars: int) -> ChatAnswer:
+    """``answer`` cut to its share of the request's output bound, ``finish_reason: "length"``.
+
+    ``shares`` is how many times the answer is sent (``n`` choices, times prompts for the legacy
+    route): the whole request stays within ``max_tokens`` words and ``max_chars`` characters, so
+    one request cannot make the emulator build (or stream) an unbounded answer.
+    """
+    text = answer.content
+    tokens, chars = max(1, max_tokens // shares), max(1, max_chars // shares)
+    if text is None or (len(text) <= chars and count_tokens(text) <= tokens):
+        return answer
+    words = text[:chars].split()
+    if len(text) > chars and not text[chars : chars + 1].isspace() and len(words) > 1:
+        words.pop()  # the last word was cut through
+    cut = " ".join(words[:tokens])[:chars]
+    return dataclasses.replace(
+        answer, content=cut, finish_reason="length", completion_tokens=count_tokens(cut)
+    )
 
 
 def _scripted(reply: ScriptedReply, prompt_tokens: int) -> ChatAnswer:

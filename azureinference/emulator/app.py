@@ -40,7 +40,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import refusals
-from .answers import ChatAnswer, chat_answer, count_tokens, embedding, encode_vector
+from .answers import (
+    ChatAnswer,
+    cap_answer,
+    chat_answer,
+    count_tokens,
+    embedding,
+    encode_vector,
+)
 from .config import Fault, ModelSpec
 from .quota import DeploymentQuota
 from .refusals import BadParam, Refusal, Style
@@ -259,7 +266,14 @@ def create_app(state: EmulatorState) -> Starlette:
 
     async def dispatch(request: Request) -> Response:
         try:
-            response = await _handle(state, request)
+            try:
+                response = await _handle(state, request)
+            except RecursionError:
+                # JSON nested deeper than Python's parser (or our walk of it) goes: the
+                # request's fault, answered as a bad body rather than a 500.
+                raise refusals.bad_body(
+                    _style_of(request.url.path), "The request body is nested too deeply."
+                ) from None
         except Refusal as refusal:
             body = refusal.body
             if state.config.envelope:
@@ -274,34 +288,72 @@ def create_app(state: EmulatorState) -> Starlette:
                 response.headers.update(quota.headers(state.now(), state.config.time_scale))
         return response
 
-    return Starlette(routes=[Route("/{path:path}", dispatch, methods=["GET", "POST"])])
+    # Every method reaches dispatch, so a PUT is answered 405 in the API's shape, not Starlette's.
+    return Starlette(routes=[Route("/{path:path}", dispatch, methods=list(_METHODS))])
 
 
-async def _read_body(state: EmulatorState, request: Request) -> tuple[Any, str | None]:
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _record(state: EmulatorState, request: Request, body: Any) -> None:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HIDDEN_HEADERS}
+    state.record(
+        RecordedRequest(request.method, request.url.path, dict(request.query_params), headers, body)
+    )
+
+
+async def _read_raw(state: EmulatorState, request: Request, style: Style) -> bytes:
+    """The body's bytes, read no further than ``max_body_bytes`` (else 413, nothing kept)."""
+    limit = state.config.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise refusals.too_large(style, int(declared), limit)
+    pieces, size = [], 0
+    async for piece in request.stream():
+        size += len(piece)
+        if size > limit:
+            raise refusals.too_large(style, size, limit)
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+async def _read_body(
+    state: EmulatorState, request: Request, style: Style
+) -> tuple[Any, str | None]:
     """The JSON body (or None and why not), after logging the request."""
-    raw = await request.body()
+    try:
+        raw = await _read_raw(state, request, style)
+    except Refusal:
+        _record(state, request, None)
+        raise
     try:
         body: Any = json.loads(raw) if raw else None
     except ValueError as exc:
         body = None
         problem: str | None = f"We could not parse the JSON body of your request: {exc}"
+    except RecursionError:
+        body = None
+        problem = "We could not parse the JSON body of your request: it is nested too deeply."
     else:
         problem = None
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HIDDEN_HEADERS}
-    with state.lock:
-        state.requests.append(
-            RecordedRequest(
-                request.method, request.url.path, dict(request.query_params), headers, body
-            )
-        )
+    _record(state, request, body)
     return body, problem
 
 
 async def _handle(state: EmulatorState, request: Request) -> Response:
     target = _split_path(request.method, request.url.path)
     style = target.style
-    body, problem = await _read_body(state, request)
-    _check_auth(state, request, style)
+    try:
+        # Before the body is read: a caller without the key costs no memory (nor a parse).
+        _check_auth(state, request, style)
+    except Refusal:
+        _record(state, request, None)
+        raise
+    if request.method not in ("GET", "HEAD", "POST"):
+        raise refusals.nested_error(
+            405, "MethodNotAllowed", f"{request.method} is not allowed: use GET or POST."
+        )
+    body, problem = await _read_body(state, request, style)
     if target.needs_api_version and "api-version" not in request.query_params:
         raise refusals.nested_error(
             404, "404", "Resource not found (the api-version query is missing)"
@@ -444,7 +496,7 @@ def _chat(
     legacy = bool(body.get("functions")) and not body.get("tools")
     asked = _with_functions_as_tools(body) if legacy else body
     scripted = state.peek_script()
-    answer = chat_answer(asked, scripted)
+    answer = _capped(state, chat_answer(asked, scripted), body.get("n") or 1)
     _admit(state, request, spec, chat_cost(body, answer), style)
     if scripted is not None:
         state.take_script()
@@ -468,6 +520,11 @@ def _chat(
     )
 
 
+def _capped(state: EmulatorState, answer: ChatAnswer, shares: int) -> ChatAnswer:
+    config = state.config
+    return cap_answer(answer, shares, config.max_answer_tokens, config.max_answer_bytes)
+
+
 def _prompts(prompt: Any) -> list[str]:
     """The legacy ``prompt``: a string, strings, tokens, or lists of tokens, as texts."""
     if isinstance(prompt, str):
@@ -488,6 +545,8 @@ def _completions(
         if body.get("echo"):
             answer.content = text + (answer.content or "")
         answers.append(answer)
+    shares = len(answers) * (body.get("n") or 1)
+    answers = [_capped(state, answer, shares) for answer in answers]
     cost = sum(chat_cost(body, a) for a in answers)
     _admit(state, request, spec, cost, style)
     base = {"id": completion_id("cmpl"), "created": chat_base(spec)["created"], "model": spec.name}

@@ -30,10 +30,13 @@ _MODEL_TYPES = {
 }
 
 
-def check_quota(name: str, value: Any) -> None:
-    """Raise ValueError unless ``value`` is a positive integer or None."""
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ValueError(f"{name} must be a positive integer or None, not {value!r}")
+def check_quota(name: str, value: Any, *, allow_none: bool = True) -> None:
+    """Raise ValueError unless ``value`` is a positive integer (or None, when allowed)."""
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        what = "a positive integer or None" if allow_none else "a positive integer"
+        raise ValueError(f"{name} must be {what}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,14 @@ class EmulatorConfig:
             refill in one second. Waits the emulator reports are in real seconds.
         clock: Real time in seconds (default ``time.monotonic``); a test passes its own to
             make quota answers exact.
+        max_body_bytes: The largest request body read; a larger one is answered 413 (in the
+            route's error shape) without being kept. The key is checked before any body is read.
+        request_log_size: How many requests the request log keeps (the newest; a ring).
+        max_answer_tokens: The most words one answer holds over all its choices (``n``) and
+            prompts: past it each choice is cut, with ``finish_reason: "length"``, as a service
+            cuts an answer at its output limit. Bounds the work of one request (a streamed
+            "count to 100000" with ``n=8``).
+        max_answer_bytes: The same bound in characters (a 1 MB prompt echoed to ``n=128``).
     """
 
     models: list[ModelSpec] = field(default_factory=default_models)
@@ -125,10 +136,16 @@ class EmulatorConfig:
     requests_per_minute: int | None = None
     time_scale: float = 1.0
     clock: Callable[[], float] | None = None
+    max_body_bytes: int = 32 * 1024 * 1024
+    request_log_size: int = 1000
+    max_answer_tokens: int = 100_000
+    max_answer_bytes: int = 1_000_000
 
     def __post_init__(self) -> None:
         if not self.time_scale > 0:
             raise ValueError(f"time_scale must be a positive number, not {self.time_scale!r}")
+        for name in ("max_body_bytes", "request_log_size", "max_answer_tokens", "max_answer_bytes"):
+            check_quota(name, getattr(self, name), allow_none=False)
         check_quota("tokens_per_minute", self.tokens_per_minute)
         check_quota("requests_per_minute", self.requests_per_minute)
 
@@ -150,6 +167,10 @@ _CONFIG_KEYS = frozenset(
         "tokens_per_minute",
         "requests_per_minute",
         "time_scale",
+        "max_body_bytes",
+        "request_log_size",
+        "max_answer_tokens",
+        "max_answer_bytes",
     }
 )
 _MODEL_KEYS = frozenset(

@@ -243,6 +243,17 @@ def bad_body(style: Style, message: str) -> Refusal:
     return nested_error(400, "BadRequest", message)
 
 
+def too_large(style: Style, size: int, limit: int) -> Refusal:
+    """413: a request body over the emulator's ``max_body_bytes``."""
+    message = (
+        f"The request body is too large: {size} bytes or more, the limit is {limit} bytes "
+        "(the emulator's max_body_bytes)."
+    )
+    if style.openai_rules:
+        return openai_error(413, message, code="request_too_large")
+    return nested_error(413, "RequestEntityTooLarge", message)
+
+
 def rate_limited(
     style: Style, message: str, unit: str, wait: float | None, *, quota: bool = False
 ) -> Refusal:

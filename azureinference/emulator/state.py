@@ -29,19 +29,33 @@ class RecordedRequest:
 
 @dataclass
 class EmulatorState:
-    """The mutable side of an emulator: its faults, scripted replies and request log."""
+    """The mutable side of an emulator: its faults, scripted replies and request log.
+
+    The request log is a ring of ``config.request_log_size`` requests: an emulator run as a
+    shared service does not grow with every call.
+    """
 
     config: EmulatorConfig
     key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     faults: list[Fault] = field(default_factory=list)
     scripted: deque[ScriptedReply] = field(default_factory=deque)
-    requests: list[RecordedRequest] = field(default_factory=list)
+    requests: deque[RecordedRequest] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     quotas: dict[str, tuple[tuple[int | None, int | None], DeploymentQuota]] = field(
         default_factory=dict
     )
     quota_overrides: dict[str | None, tuple[int | None, int | None]] = field(default_factory=dict)
     stored_responses: ResponseStore = field(default_factory=ResponseStore)
+
+    def __post_init__(self) -> None:
+        self.requests = deque(self.requests, maxlen=self.config.request_log_size)
+
+    def record(self, request: RecordedRequest) -> None:
+        """Add ``request`` to the log, dropping the oldest past ``config.request_log_size``."""
+        with self.lock:
+            if self.requests.maxlen != self.config.request_log_size:  # the config was changed
+                self.requests = deque(self.requests, maxlen=self.config.request_log_size)
+            self.requests.append(request)
 
     def now(self) -> float:
         """Real time in seconds, from the configured clock."""
