@@ -16,10 +16,13 @@ Constructor arguments:
 Request shaping:
     `split_model_kwargs` sends API parameters (`CHAT_FIELDS`, `EMBEDDINGS_FIELDS`) as such and
     the rest as ``model_extras``; `check_chat_params` and `check_texts` check before any I/O;
-    `normalize_tool_choice` is the one reading of a ``tool_choice``.
+    `tool_choice_for` is the one reading of a framework's ``tool_choice`` (``True``, ``"any"``,
+    a tool's name), `stop_sequences` of a ``stop`` given as a string.
 
 Answers:
-    `ChatStreamState` (and its `ChoiceState` per choice) turns stream chunks into the answer;
+    The client has checked that an answer has a choice. `ChatStreamState` turns stream chunks
+    into the answer: `ChoiceState` per choice so far, `ChoiceDelta` (with `ToolCallPiece` s)
+    for what the last chunk added, ``finished`` for whether the service said it was done.
     `ChatResponseMessage` and `ToolCall` are the wire message and tool call.
 
 Refusals:
@@ -60,8 +63,10 @@ from .requests import (
     check_texts,
     normalize_tool_choice,
     split_model_kwargs,
+    stop_sequences,
+    tool_choice_for,
 )
-from .streaming import ChatStreamState, ChoiceState
+from .streaming import ChatStreamState, ChoiceDelta, ChoiceState, ToolCallPiece
 from .types import ChatResponseMessage, ToolCall
 
 __all__ = [
@@ -74,12 +79,14 @@ __all__ = [
     "Capabilities",
     "ChatResponseMessage",
     "ChatStreamState",
+    "ChoiceDelta",
     "ChoiceState",
     "ClientKwargs",
     "Connection",
     "JsonSchemaRefusedError",
     "ModelProfile",
     "ToolCall",
+    "ToolCallPiece",
     "check_chat_params",
     "check_texts",
     "connect",
@@ -94,5 +101,7 @@ __all__ = [
     "resolve_credential",
     "resolve_endpoint",
     "split_model_kwargs",
+    "stop_sequences",
+    "tool_choice_for",
     "unknown_arguments_error",
 ]

@@ -317,8 +317,8 @@ def _fields_from_body(body: Any) -> tuple[str | None, str | None, str | None]:
 
 # How a service says a parameter is refused as such, not for its value: in the 422's code
 # (parameter_not_supported, extra_parameters_not_allowed) or its message.
-_UNSUPPORTED_WORDS = ("not_supported", "unsupported", "not supported")
-_NOT_ALLOWED_WORDS = ("not_allowed", "not allowed")
+_UNSUPPORTED = ("not_supported", "unsupported", "not supported")
+_NOT_ALLOWED = ("not_allowed", "not allowed")
 
 
 def _says(code: str | None, message: str | None, words: tuple[str, ...]) -> bool:
@@ -345,32 +345,11 @@ def error_from_payload(
     code, service_message, param = _fields_from_body(body)
     code = code or headers.get("x-ms-error-code")
     request_id = request_id_from(headers)
-    if status_code == 400 and code == "content_filter":
-        cls: type[APIStatusError] = ContentFilterError
-    elif status_code == 422:
-        unsupported = _says(code, service_message, _UNSUPPORTED_WORDS + _NOT_ALLOWED_WORDS)
-        cls = UnsupportedParameterError if unsupported else BadRequestError
-    elif status_code in _STATUS_CLASSES:
-        cls = _STATUS_CLASSES[status_code]
-    elif status_code >= 500:
-        cls = ServerError
-    else:
-        cls = APIStatusError
+    cls = _status_class(status_code, code, service_message)
     if service_message is None and raw_text:
         service_message = raw_text.strip()[:300] or None
-    parts = [f"Error code: {status_code}"]
-    if code:
-        parts.append(f"code={code}")
-    if param:
-        parts.append(f"parameter={param!r}")
-    text = " ".join(parts)
-    if service_message:
-        text += f" - {service_message}"
-    if (
-        cls is UnsupportedParameterError
-        and param
-        and _says(code, service_message, _UNSUPPORTED_WORDS)
-    ):
+    text = _error_text(status_code, code, param, service_message)
+    if cls is UnsupportedParameterError and param and _says(code, service_message, _UNSUPPORTED):
         text += f" (the model or endpoint does not support the parameter {param!r})"
     if request_id:
         text += f" (request id: {request_id})"
@@ -389,6 +368,33 @@ def error_from_payload(
             text += f" (retry after {retry_after:g}s)"
         return RateLimitError(text, retry_after=retry_after, **kw)
     return cls(text, **kw)
+
+
+def _status_class(
+    status_code: int, code: str | None, service_message: str | None
+) -> type[APIStatusError]:
+    """The error class for a status, the service's code and its message."""
+    if status_code == 400 and code == "content_filter":
+        return ContentFilterError
+    if status_code == 422:
+        unsupported = _says(code, service_message, _UNSUPPORTED + _NOT_ALLOWED)
+        return UnsupportedParameterError if unsupported else BadRequestError
+    if status_code in _STATUS_CLASSES:
+        return _STATUS_CLASSES[status_code]
+    return ServerError if status_code >= 500 else APIStatusError
+
+
+def _error_text(
+    status_code: int, code: str | None, param: str | None, service_message: str | None
+) -> str:
+    """``Error code: 422 code=... parameter='...' - <the service's message>``."""
+    parts = [f"Error code: {status_code}"]
+    if code:
+        parts.append(f"code={code}")
+    if param:
+        parts.append(f"parameter={param!r}")
+    text = " ".join(parts)
+    return f"{text} - {service_message}" if service_message else text
 
 
 class fallback_refused:  # lower case: used like a function, ``with fallback_refused(err):``

@@ -40,6 +40,8 @@ __all__ = [
     "normalize_response_format",
     "normalize_tool_choice",
     "split_model_kwargs",
+    "stop_sequences",
+    "tool_choice_for",
 ]
 
 CHAT_FIELDS = frozenset(
@@ -265,6 +267,48 @@ def normalize_tool_choice(tool_choice: Any) -> Any:
     )
 
 
+def tool_choice_for(tool_choice: Any, tool_names: Sequence[str] = ()) -> Any:
+    """The wire ``tool_choice`` for what a framework's user says: the adapters' one reading.
+
+    ``"any"`` and ``True`` become ``"required"``; ``"auto"``, ``"none"`` and ``"required"`` stay;
+    a tool's name becomes ``{"type": "function", "function": {"name": ...}}``; a dict is kept
+    (the request checks it); ``None`` and ``False`` mean "not set".
+
+    Args:
+        tool_choice: What the user passed.
+        tool_names: The names of the tools sent with it; a name must be one of them.
+
+    Raises:
+        ConfigurationError: A name that is none of ``tool_names``, or a value of another type
+            (also a ``ValueError``).
+    """
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True or tool_choice == "any":
+        return "required"
+    if isinstance(tool_choice, str):
+        if tool_choice in _TOOL_CHOICE_STRINGS:
+            return tool_choice
+        if tool_names and tool_choice not in tool_names:
+            raise ConfigurationError(
+                f"tool_choice {tool_choice!r} names none of the bound tools {list(tool_names)}."
+            )
+        return {"type": "function", "function": {"name": tool_choice}}
+    if isinstance(tool_choice, Mapping):
+        return dict(tool_choice)
+    raise ConfigurationError(
+        f"Unrecognized tool_choice {tool_choice!r}: use 'auto', 'none', 'any', 'required', a "
+        "tool name, True, or {'type': 'function', 'function': {'name': ...}}."
+    )
+
+
+def stop_sequences(stop: str | Sequence[str] | None) -> list[str] | None:
+    """``stop`` as the list the API takes: a string is one sequence (None stays None)."""
+    if stop is None:
+        return None
+    return [stop] if isinstance(stop, str) else list(stop)
+
+
 def normalize_response_format(response_format: Any) -> Any:
     """Check and normalise ``response_format``.
 
@@ -357,6 +401,15 @@ def _merge_extras(
     return {"extra-parameters": extra_parameters or "pass-through"}
 
 
+def _check_chat_fields(other: Mapping[str, Any]) -> None:
+    unknown = sorted(k for k in other if k not in CHAT_FIELDS)
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown chat parameter(s) {unknown}: pass parameters the API does not define "
+            "through model_extras."
+        )
+
+
 def build_chat_body(
     messages: Sequence[Mapping[str, Any]],
     *,
@@ -387,12 +440,7 @@ def build_chat_body(
     _check_messages(messages)
     if not messages:
         raise ConfigurationError("messages is empty: a chat request needs at least one message.")
-    unknown = sorted(k for k in other if k not in CHAT_FIELDS)
-    if unknown:
-        raise ConfigurationError(
-            f"Unknown chat parameter(s) {unknown}: pass parameters the API does not define "
-            "through model_extras."
-        )
+    _check_chat_fields(other)
     check_chat_params(
         {
             "model": model,
@@ -409,39 +457,25 @@ def build_chat_body(
             **other,
         }
     )
+    shaped = {
+        "model": model,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_tokens": max_tokens,
+        "stop": stop_sequences(stop),
+        "seed": seed,
+        "presence_penalty": presence_penalty,
+        "frequency_penalty": frequency_penalty,
+        "tools": list(tools) if tools else None,
+        "tool_choice": normalize_tool_choice(tool_choice),
+        "parallel_tool_calls": parallel_tool_calls,
+        "response_format": normalize_response_format(response_format),
+        "stream": True if stream else None,
+        "stream_options": dict(stream_options) if stream and stream_options else None,
+        **other,
+    }
     body: dict[str, Any] = {"messages": list(messages)}
-    if model is not None:
-        body["model"] = model
-    if temperature is not None:
-        body["temperature"] = temperature
-    if top_p is not None:
-        body["top_p"] = top_p
-    if max_tokens is not None:
-        body["max_tokens"] = max_tokens
-    if stop is not None:
-        body["stop"] = [stop] if isinstance(stop, str) else list(stop)
-    if seed is not None:
-        body["seed"] = seed
-    if presence_penalty is not None:
-        body["presence_penalty"] = presence_penalty
-    if frequency_penalty is not None:
-        body["frequency_penalty"] = frequency_penalty
-    if tools:
-        body["tools"] = list(tools)
-    if tool_choice is not None:
-        body["tool_choice"] = normalize_tool_choice(tool_choice)
-    if parallel_tool_calls is not None:
-        body["parallel_tool_calls"] = parallel_tool_calls
-    rf = normalize_response_format(response_format)
-    if rf is not None:
-        body["response_format"] = rf
-    if stream:
-        body["stream"] = True
-        if stream_options:
-            body["stream_options"] = dict(stream_options)
-    for key, value in other.items():
-        if value is not None:
-            body[key] = value
+    body.update((key, value) for key, value in shaped.items() if value is not None)
     return body
 
 

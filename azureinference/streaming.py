@@ -1,10 +1,13 @@
 """Chat streams: one state object turns events into chunks and the final answer; thin drivers.
 
-`ChatStreamState` takes server-sent events, returns parsed chunks (with tool-call deltas given a
-stable ``index``, keyed by ``index`` when the service sends one and by ``id`` otherwise, as the
-spec's deltas have none), accumulates the answer, and knows whether the stream finished. A stream
-that stops without a ``finish_reason`` or ``[DONE]`` raises `IncompleteStreamError`: a dropped
-connection never looks like a complete, short answer.
+`ChatStreamState` takes server-sent events, returns parsed chunks (left as the service sent
+them), accumulates the answer, and knows whether the stream finished (`finished`). For each chunk
+it also says what the chunk added to each choice, normalised (`ChatStreamState.delta`): the text
+whatever its wire shape, and each tool-call piece with the call's stable position (keyed by
+``index`` when the service sends one and by ``id`` otherwise, as the spec's deltas have none) and
+its id and name only where they are new. A stream that stops without a ``finish_reason`` or
+``[DONE]`` raises `IncompleteStreamError`: a dropped connection never looks like a complete,
+short answer.
 
 `ChatStream` / `AsyncChatStream` drive it over an open HTTP response.
 """
@@ -15,6 +18,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -36,6 +40,7 @@ from .types import (
     ChatResponseMessage,
     CompletionUsage,
     FunctionCall,
+    StreamingChoice,
     ToolCall,
 )
 
@@ -43,7 +48,9 @@ __all__ = [
     "AsyncChatStream",
     "ChatStream",
     "ChatStreamState",
+    "ChoiceDelta",
     "ChoiceState",
+    "ToolCallPiece",
     "merge_filter_results",
 ]
 
@@ -90,6 +97,54 @@ class ChoiceState:
         self.content_filter_results: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCallPiece:
+    """One piece of a streamed tool call, as `ChatStreamState` read it.
+
+    Attributes:
+        position: The call's place among its choice's tool calls (0, 1...), the same for every
+            piece of one call, whatever ``index`` (or none) the service sent.
+        id: The call's id where this piece brings it; None where it is absent or repeats the
+            id the call already has (llama.cpp repeats it in every delta).
+        name: The function name, likewise (so a consumer that concatenates pieces, as
+            LangChain's chunks do, gets ``get_weather``, not ``get_weatherget_weather``).
+        arguments: This piece of the arguments (a JSON fragment), or None.
+    """
+
+    position: int
+    id: str | None
+    name: str | None
+    arguments: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceDelta:
+    """What one chunk added to one choice, normalised (the chunk itself stays as it was sent).
+
+    Attributes:
+        index: The choice.
+        text: New text (``content`` as a string or the ``text`` parts of a content list).
+        reasoning: New reasoning, in any spelling (see `Delta.reasoning_text`).
+        refusal: New refusal text.
+        tool_calls: New tool-call pieces.
+        finish_reason: The finish reason, if this chunk gave it.
+        logprobs: The chunk's ``logprobs`` for this choice, if any.
+    """
+
+    index: int
+    text: str = ""
+    reasoning: str = ""
+    refusal: str = ""
+    tool_calls: tuple[ToolCallPiece, ...] = ()
+    finish_reason: str | None = None
+    logprobs: Any = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the chunk added no text, reasoning, refusal or tool-call piece."""
+        return not (self.text or self.reasoning or self.refusal or self.tool_calls)
+
+
 _SEVERITY = {"safe": 0, "low": 1, "medium": 2, "high": 3}
 
 
@@ -134,10 +189,15 @@ class ChatStreamState:
         self.done = False
         self.chunk_count = 0
         self._choices: dict[int, ChoiceState] = {}
+        self._deltas: dict[int, ChoiceDelta] = {}
 
     def choice(self, index: int = 0) -> ChoiceState | None:
         """The choice ``index`` as assembled so far (None before its first delta)."""
         return self._choices.get(index)
+
+    def delta(self, index: int = 0) -> ChoiceDelta | None:
+        """What the last chunk taken added to choice ``index`` (None: it had no such choice)."""
+        return self._deltas.get(index)
 
     def handle_event(self, event: ServerSentEvent) -> ChatCompletionChunk | None:
         """Take one event; return its chunk, or None for ``[DONE]`` and empty events.
@@ -150,21 +210,28 @@ class ChatStreamState:
         if event.event == "error":
             raise parse_stream_error(raw)
         if not raw or raw.isspace():
+            self._deltas = {}
             return None
         if raw == _DONE or raw.strip() == _DONE:
             self.done = True
+            self._deltas = {}
             return None
         return self.handle_chunk(parse_chat_chunk(raw))
 
     def handle_chunk(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
-        """Take one parsed chunk, normalise it, and accumulate it.
+        """Take one parsed chunk and accumulate it; return it as it was sent.
 
-        Tool-call deltas get a stable ``index``, and an ``id`` or function name a server repeats
-        in every delta of a call is marked so (`ToolCallDelta.new_id`, `ToolCallDelta.new_name`):
-        a consumer that concatenates pieces (LangChain's chunks do) gets ``get_weather``, not
-        ``get_weatherget_weather``. The chunk's fields themselves stay as the service sent them.
+        What it added to each choice, normalised, is then `delta` (index).
         """
         self.chunk_count += 1
+        self._note_answer(chunk)
+        self._deltas = {}
+        for choice in chunk.choices or ():
+            self._deltas[choice.index] = self._take_choice(choice)
+        return chunk
+
+    def _note_answer(self, chunk: ChatCompletionChunk) -> None:
+        """Keep what a chunk says about the whole answer: ids, model, usage, prompt filters."""
         if chunk.id and self.id is None:
             self.id = chunk.id
         if chunk.model and self.model is None:
@@ -183,32 +250,38 @@ class ChatStreamState:
                 *(self.prompt_filter_results or ()),
                 *chunk.prompt_filter_results,
             ]
-        for choice in chunk.choices or ():
-            state = self._choices.get(choice.index)
-            if state is None:
-                state = self._choices[choice.index] = ChoiceState()
-            delta = choice.delta
-            if delta.role:
-                state.role = delta.role
-            content = delta.content
-            if content:
-                text = content if isinstance(content, str) else delta.text
-                if text:
-                    state.text += text
-            reasoning = delta.reasoning_text
-            if reasoning:
-                state.reasoning += reasoning
-            if delta.refusal:
-                state.refusal += delta.refusal
-            if delta.tool_calls:
-                self._tool_deltas(state, delta.tool_calls)
-            if choice.finish_reason:
-                state.finish_reason = choice.finish_reason
-            if choice.content_filter_results:
-                state.content_filter_results = merge_filter_results(
-                    state.content_filter_results, choice.content_filter_results
-                )
-        return chunk
+
+    def _take_choice(self, choice: StreamingChoice) -> ChoiceDelta:
+        """Add one choice's delta to its `ChoiceState`; return it normalised."""
+        state = self._choices.get(choice.index)
+        if state is None:
+            state = self._choices[choice.index] = ChoiceState()
+        delta = choice.delta
+        if delta.role:
+            state.role = delta.role
+        content = delta.content
+        text = (content if isinstance(content, str) else delta.text) if content else None
+        reasoning = delta.reasoning_text
+        pieces = _tool_pieces(state, delta.tool_calls) if delta.tool_calls else ()
+        state.text += text or ""
+        state.reasoning += reasoning or ""
+        state.refusal += delta.refusal or ""
+        if choice.finish_reason:
+            state.finish_reason = choice.finish_reason
+        if choice.content_filter_results:
+            state.content_filter_results = merge_filter_results(
+                state.content_filter_results, choice.content_filter_results
+            )
+        extra = choice.model_extra
+        return ChoiceDelta(
+            index=choice.index,
+            text=text or "",
+            reasoning=reasoning or "",
+            refusal=delta.refusal or "",
+            tool_calls=pieces,
+            finish_reason=choice.finish_reason,
+            logprobs=extra.get("logprobs") if extra else None,
+        )
 
     def _groq_usage(self, x_groq: Any) -> None:
         """Groq's usage, in ``x_groq.usage`` on the last chunk (where ``usage`` is absent)."""
@@ -222,48 +295,6 @@ class ChatStreamState:
                     status_code=200,
                     body=usage,
                 ) from exc
-
-    @staticmethod
-    def _tool_deltas(state: ChoiceState, deltas: list[Any]) -> None:
-        for delta in deltas:
-            if delta.index is not None:
-                key: Any = ("index", delta.index)
-            elif delta.id:
-                key = ("id", delta.id)
-            elif state.tool_calls:
-                key = None  # a continuation with neither index nor id: the last call
-            else:
-                key = ("index", 0)
-            if key is None:
-                pos = len(state.tool_calls) - 1
-            else:
-                pos = state.tool_keys.get(key, -1)
-                if pos == -1 and delta.id and ("id", delta.id) in state.tool_keys:
-                    pos = state.tool_keys[("id", delta.id)]
-                if pos != -1 and delta.id and state.tool_calls[pos]["id"] not in (None, delta.id):
-                    # The same index with a new id: a gateway that numbers every call 0.
-                    pos = state.tool_keys.get(("id", delta.id), -1)
-                if pos == -1:
-                    pos = len(state.tool_calls)
-                    state.tool_calls.append({"id": None, "name": None, "arguments": []})
-                    state.tool_keys[key] = pos
-                if delta.id:
-                    state.tool_keys[("id", delta.id)] = pos
-            call = state.tool_calls[pos]
-            same_id = same_name = False
-            if delta.id:
-                same_id = call["id"] == delta.id
-                call["id"] = delta.id
-            fn = delta.function
-            if fn is not None:
-                if fn.name:
-                    same_name = call["name"] == fn.name
-                    call["name"] = fn.name
-                if fn.arguments:
-                    call["arguments"].append(fn.arguments)
-            delta.index = pos
-            if same_id or same_name:
-                delta._repeats = (same_id, same_name)
 
     @property
     def finished(self) -> bool:
@@ -339,6 +370,57 @@ class ChatStreamState:
         if self.prompt_filter_results is not None:
             completion.prompt_filter_results = self.prompt_filter_results
         return completion
+
+
+def _tool_pieces(state: ChoiceState, deltas: list[Any]) -> tuple[ToolCallPiece, ...]:
+    """Add tool-call deltas to their calls in ``state``; return them as `ToolCallPiece` s."""
+    pieces = []
+    for delta in deltas:
+        pos = _call_position(state, delta)
+        call = state.tool_calls[pos]
+        new_id = delta.id if delta.id and call["id"] != delta.id else None
+        if delta.id:
+            call["id"] = delta.id
+        fn = delta.function
+        name = fn.name if fn is not None else None
+        new_name = name if name and call["name"] != name else None
+        if name:
+            call["name"] = name
+        arguments = fn.arguments if fn is not None else None
+        if arguments:
+            call["arguments"].append(arguments)
+        pieces.append(ToolCallPiece(pos, new_id, new_name, arguments))
+    return tuple(pieces)
+
+
+def _call_position(state: ChoiceState, delta: Any) -> int:
+    """The position of the call a tool-call delta belongs to (a new call is added).
+
+    Keyed by ``index`` when the service sends one and by ``id`` otherwise; a continuation with
+    neither continues the last call; the same index with a new id (a gateway that numbers every
+    call 0) is a new call.
+    """
+    if delta.index is not None:
+        key: Any = ("index", delta.index)
+    elif delta.id:
+        key = ("id", delta.id)
+    elif state.tool_calls:
+        return len(state.tool_calls) - 1
+    else:
+        key = ("index", 0)
+    keys = state.tool_keys
+    pos = keys.get(key, -1)
+    if pos == -1 and delta.id:
+        pos = keys.get(("id", delta.id), -1)
+    if pos != -1 and delta.id and state.tool_calls[pos]["id"] not in (None, delta.id):
+        pos = keys.get(("id", delta.id), -1)
+    if pos == -1:
+        pos = len(state.tool_calls)
+        state.tool_calls.append({"id": None, "name": None, "arguments": []})
+        keys[key] = pos
+    if delta.id:
+        keys[("id", delta.id)] = pos
+    return pos
 
 
 def _explain_stray(stray: bytes, headers: Any) -> None:
@@ -434,19 +516,17 @@ class _StreamBase:
             err.message = f"{err.message} (request id: {request_id})"
             err.args = (err.message,)
 
-    def _events(self, chunk: bytes) -> list[ChatCompletionChunk]:
-        out = []
+    def _events(self, chunk: bytes) -> Iterator[ChatCompletionChunk]:
+        # Each chunk is taken by the state just before it is yielded, not the whole read ahead:
+        # `state.delta()` and `state.choice()` are then those of the chunk the caller holds.
         handle = self.state.handle_event
         for event in self._decoder.feed(chunk):
             parsed = handle(event)
             if parsed is not None:
-                out.append(parsed)
-        if out:
-            self._telemetry.first_chunk()
-        return out
+                self._telemetry.first_chunk()
+                yield parsed
 
-    def _flush(self) -> list[ChatCompletionChunk]:
-        out = []
+    def _flush(self) -> Iterator[ChatCompletionChunk]:
         for event in self._decoder.flush():
             try:
                 parsed = self.state.handle_event(event)
@@ -458,8 +538,7 @@ class _StreamBase:
                     "the answer is incomplete (the connection may have dropped)."
                 ) from exc
             if parsed is not None:
-                out.append(parsed)
-        return out
+                yield parsed
 
 
 class ChatStream(_StreamBase):

@@ -18,7 +18,7 @@ import sys
 from array import array
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ChatChoice",
@@ -62,28 +62,14 @@ class ToolCall(_Wire):
 class ToolCallDelta(_Wire):
     """A piece of a tool call in a stream; ``index`` may be absent (the spec's deltas have none).
 
-    Some servers repeat the call's ``id`` and function name in every delta (llama.cpp does; the
-    spec's deltas carry both). `new_id` and `new_name` say them only where they are new, once
-    `ChatStreamState` has taken the chunk: what a consumer that concatenates pieces should add.
+    Kept as the service sent it: `ChatStreamState.delta` gives each piece with the call's
+    stable position, and its id and name only where they are new (`ToolCallPiece`).
     """
 
     index: int | None = None
     id: str | None = None
     type: str | None = None
     function: FunctionCall | None = None
-    _repeats: tuple[bool, bool] = PrivateAttr(default=(False, False))
-
-    @property
-    def new_id(self) -> str | None:
-        """``id``, or None where it repeats the id the call already has."""
-        return None if self._repeats[0] else self.id
-
-    @property
-    def new_name(self) -> str | None:
-        """The function name, or None where it repeats the name the call already has."""
-        if self.function is None or self._repeats[1]:
-            return None
-        return self.function.name
 
 
 class CompletionUsage(_Wire):

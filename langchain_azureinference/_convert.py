@@ -39,28 +39,21 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from azureinference import (
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatStreamState,
-    CompletionUsage,
-    MalformedResponseError,
-)
-from azureinference.adapters import ChatResponseMessage
+from azureinference import ChatCompletion, ChatStreamState, CompletionUsage
+from azureinference.adapters import ChatResponseMessage, ChoiceDelta
 from azureinference.adapters import ToolCall as WireToolCall
 
 __all__ = [
     "MODEL_PROVIDER",
     "final_chunk_from_state",
-    "from_wire_chunk",
     "from_wire_completion",
+    "from_wire_delta",
     "image_from_file",
     "to_wire_content",
     "to_wire_message",
     "to_wire_messages",
     "to_wire_tool",
     "to_wire_tool_call",
-    "to_wire_tool_choice",
     "tool_calls_from_wire",
     "usage_from_wire",
 ]
@@ -68,7 +61,6 @@ __all__ = [
 MODEL_PROVIDER = "azure_ai"
 """``response_metadata["model_provider"]`` and the LangSmith ``ls_provider``."""
 
-_TOOL_CHOICE_STRINGS = frozenset({"auto", "none", "required"})
 # Blocks that only make sense in an assistant's own output: never sent back as content.
 _ASSISTANT_ONLY_BLOCKS = frozenset(
     {
@@ -398,36 +390,6 @@ def _invalid_to_wire(call: InvalidToolCall) -> dict[str, Any]:
     }
 
 
-def to_wire_tool_choice(tool_choice: Any, tool_names: Sequence[str] = ()) -> Any:
-    """Map a LangChain ``tool_choice`` to the API's.
-
-    ``"any"`` and ``True`` become ``"required"``; ``"auto"``, ``"none"`` and ``"required"`` stay;
-    a tool's name becomes ``{"type": "function", "function": {"name": ...}}``; a dict is kept;
-    ``None`` and ``False`` mean "not set".
-
-    Raises:
-        ValueError: A name that is none of the bound tools, or a value of another type.
-    """
-    if tool_choice is None or tool_choice is False:
-        return None
-    if tool_choice is True or tool_choice == "any":
-        return "required"
-    if isinstance(tool_choice, str):
-        if tool_choice in _TOOL_CHOICE_STRINGS:
-            return tool_choice
-        if tool_names and tool_choice not in tool_names:
-            raise ValueError(
-                f"tool_choice {tool_choice!r} names none of the bound tools {list(tool_names)}."
-            )
-        return {"type": "function", "function": {"name": tool_choice}}
-    if isinstance(tool_choice, Mapping):
-        return dict(tool_choice)
-    raise ValueError(
-        f"Unrecognized tool_choice {tool_choice!r}: use 'auto', 'none', 'any', 'required', a "
-        "tool name, True, or {'type': 'function', 'function': {'name': ...}}."
-    )
-
-
 # ---- answers --------------------------------------------------------------------------------
 
 
@@ -549,15 +511,8 @@ def from_wire_completion(completion: ChatCompletion, *, model: str | None = None
         completion: The parsed answer.
         model: The model asked for, used as ``model_name`` when the answer names none.
 
-    Raises:
-        MalformedResponseError: The answer has no choice (``choices: []``).
+    The core's client has checked that it has a choice (`parse_chat_completion`).
     """
-    if not completion.choices:
-        raise MalformedResponseError(
-            "The chat completions answer has no choices: there is no message to read.",
-            status_code=200,
-            body=completion.model_dump(mode="json", exclude_unset=True),
-        )
     usage = completion.usage
     usage_metadata = usage_from_wire(usage) if usage is not None else None
     shared = _answer_metadata(
@@ -569,7 +524,7 @@ def from_wire_completion(completion: ChatCompletion, *, model: str | None = None
     )
     metadata = {**shared, "model_provider": MODEL_PROVIDER}
     generations = []
-    for choice in completion.choices:
+    for choice in completion.choices or ():
         wire = choice.message
         calls, invalid = tool_calls_from_wire(wire.tool_calls)
         response_metadata = {**metadata, "finish_reason": choice.finish_reason}
@@ -593,66 +548,40 @@ def from_wire_completion(completion: ChatCompletion, *, model: str | None = None
     return ChatResult(generations=generations, llm_output=llm_output)
 
 
-def from_wire_chunk(chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
-    """Convert a stream chunk's first choice to a ``ChatGenerationChunk`` (None: nothing new).
+def from_wire_delta(delta: ChoiceDelta | None) -> ChatGenerationChunk | None:
+    """Convert what a stream chunk added to the first choice to a ``ChatGenerationChunk``.
 
-    Tool-call pieces give a call's ``id`` and name once, where a server repeats them in every
-    delta (see `ToolCallDelta.new_name`; the core's stream state marks the repeats).
+    ``delta`` is the core stream state's reading of the chunk (`ChatStreamState.delta`); None
+    comes back where nothing is new. Tool-call pieces carry a call's ``id`` and name once,
+    where a server repeats them in every delta (the state drops the repeats).
 
     Usage, the finish reason, the model name and the answer's id are not read here: they come
     once, on the final chunk (`final_chunk_from_state`), so servers that repeat cumulative usage
     on every chunk are not counted twice, and each token costs one small message. (LangChain
     gives the other chunks the run's id; the aggregated message keeps the answer's.)
     """
-    choices = chunk.choices
-    if not choices:
+    if delta is None or delta.is_empty:
         return None
-    choice = choices[0]
-    if choice.index != 0:
-        choice = next((c for c in choices if c.index == 0), None)  # type: ignore[assignment]
-        if choice is None:
-            return None
-    delta = choice.delta
-    content = delta.content
-    if content is not None and not isinstance(content, str):
-        content = delta.text
-    content = content or ""
-    deltas = delta.tool_calls
-    reasoning = delta.reasoning_text
-    refusal = delta.refusal
-    if not content and not deltas and not reasoning and not refusal:
-        return None
-    extra = choice.model_extra
-    info = {"logprobs": extra["logprobs"]} if extra and extra.get("logprobs") else None
-    if not deltas and not reasoning and not refusal:  # the common case: a text token
-        return ChatGenerationChunk(message=AIMessageChunk(content=content), generation_info=info)
+    info = {"logprobs": delta.logprobs} if delta.logprobs else None
+    if not delta.tool_calls and not delta.reasoning and not delta.refusal:
+        # The common case: a text token.
+        return ChatGenerationChunk(message=AIMessageChunk(content=delta.text), generation_info=info)
     additional: dict[str, Any] = {}
-    if reasoning:
-        additional["reasoning_content"] = reasoning
-    if refusal:
-        additional["refusal"] = refusal
+    if delta.reasoning:
+        additional["reasoning_content"] = delta.reasoning
+    if delta.refusal:
+        additional["refusal"] = delta.refusal
     return ChatGenerationChunk(
         generation_info=info,
         message=AIMessageChunk(
-            content=content,
-            tool_call_chunks=_tool_call_chunks(deltas),
+            content=delta.text,
+            tool_call_chunks=[
+                tool_call_chunk(name=p.name, args=p.arguments, id=p.id, index=p.position)
+                for p in delta.tool_calls
+            ],
             additional_kwargs=additional,
         ),
     )
-
-
-def _tool_call_chunks(deltas: list[Any] | None) -> list[Any]:
-    # new_id/new_name: an id or name a server repeats in every delta is given once, since
-    # LangChain concatenates the pieces of a call (names included) when it adds chunks.
-    return [
-        tool_call_chunk(
-            name=d.new_name,
-            args=d.function.arguments if d.function else None,
-            id=d.new_id,
-            index=d.index,
-        )
-        for d in deltas or ()
-    ]
 
 
 def final_chunk_from_state(

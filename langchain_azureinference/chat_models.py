@@ -41,17 +41,18 @@ from azureinference.adapters import (
     fallback_refused,
     redact_options,
     split_model_kwargs,
+    stop_sequences,
+    tool_choice_for,
 )
 
 from ._client import CREDENTIAL_ENV_VARS, ConnectionFields
 from ._convert import (
     MODEL_PROVIDER,
     final_chunk_from_state,
-    from_wire_chunk,
     from_wire_completion,
+    from_wire_delta,
     to_wire_messages,
     to_wire_tool,
-    to_wire_tool_choice,
 )
 from ._errors import map_errors
 from ._profiles import langchain_profile
@@ -69,6 +70,17 @@ _FALLBACK_KEY = "json_schema_fallback_tool"
 refused. Never sent as such."""
 
 _METHODS = ("json_schema", "function_calling", "json_mode")
+
+# The constructor's API parameters, sent when set (a call's keywords override them).
+_DEFAULT_PARAMS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "reasoning_effort",
+)
 
 
 # Options of the core's call that are not body fields (``model_kwargs`` may carry them).
@@ -180,7 +192,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     @field_validator("stop", mode="before")
     @classmethod
     def _stop_as_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        return stop_sequences(value) if isinstance(value, str) else value
 
     @property
     def _llm_type(self) -> str:
@@ -243,7 +255,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         ls_stop = stop or kwargs.get("stop") or self.stop
         if ls_stop:
             check_chat_params({"stop": ls_stop})  # LangChain asks for these before our request
-            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+            params["ls_stop"] = stop_sequences(ls_stop)
         return params
 
     # ---- request shaping (no I/O) ---------------------------------------------------------
@@ -256,58 +268,16 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         capabilities: Any,
     ) -> _Request:
         """Merge the constructor's defaults with the call's arguments into one request."""
-        params: dict[str, Any] = {}
-        if self.temperature is not None:
-            params["temperature"] = self.temperature
-        if self.top_p is not None:
-            params["top_p"] = self.top_p
-        if self.max_tokens is not None:
-            params["max_tokens"] = self.max_tokens
-        if self.seed is not None:
-            params["seed"] = self.seed
-        if self.presence_penalty is not None:
-            params["presence_penalty"] = self.presence_penalty
-        if self.frequency_penalty is not None:
-            params["frequency_penalty"] = self.frequency_penalty
-        if self.reasoning_effort is not None:
-            params["reasoning_effort"] = self.reasoning_effort
-        stop = stop if stop is not None else self.stop
-        if stop:
-            params["stop"] = stop
-        extras: dict[str, Any] | None = dict(self.model_extras) if self.model_extras else None
-        if self.model_kwargs:
-            extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, extras)
-        extras = _add_extra_body(self.extra_body, params, extras)
-        fallback = None
-        parse_schema = None
-        stream_usage = self.stream_usage
-        if kwargs:
-            kwargs = dict(kwargs)
-            kwargs.pop("stream", None)
-            stream_usage = kwargs.pop("stream_usage", stream_usage)
-            fallback = kwargs.pop(_FALLBACK_KEY, None)
-            call_extras = kwargs.pop("model_extras", None)
-            if call_extras:
-                extras = {**(extras or {}), **call_extras}
-            call_kwargs = kwargs.pop("model_kwargs", None)
-            if call_kwargs:
-                extras = split_model_kwargs(call_kwargs, CHAT_FIELDS, params, extras)
-            extras = _add_extra_body(kwargs.pop("extra_body", None), params, extras)
-            tools = kwargs.pop("tools", None)
-            if tools:
-                params["tools"] = [t if _is_wire_tool(t) else to_wire_tool(t) for t in tools]
-            if "tool_choice" in kwargs:
-                names = [t["function"]["name"] for t in params.get("tools", ()) if "function" in t]
-                choice = to_wire_tool_choice(kwargs.pop("tool_choice"), names)
-                if choice is not None:
-                    params["tool_choice"] = choice
-            response_format = kwargs.pop("response_format", None)
-            if isinstance(response_format, type):
-                parse_schema = response_format if is_pydantic_class(response_format) else None
-                response_format = to_response_format(response_format)
-            if response_format is not None:
-                params["response_format"] = response_format
-            params.update(kwargs)
+        params = self._default_params(stop)
+        extras = self._default_extras(params)
+        call = dict(kwargs)
+        call.pop("stream", None)
+        stream_usage = call.pop("stream_usage", self.stream_usage)
+        fallback = call.pop(_FALLBACK_KEY, None)
+        extras = _take_call_extras(call, params, extras)
+        _take_tools(call, params)
+        parse_schema = _take_response_format(call, params)
+        params.update(call)
         request = _Request(
             to_wire_messages(messages),
             params,
@@ -319,8 +289,25 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         if extras:
             params["model_extras"] = extras
         if fallback is not None and capabilities.json_schema is False:
-            request.use_fallback()
+            request.use_fallback()  # refused before: ask through the tool at once
         return request
+
+    def _default_params(self, stop: list[str] | None) -> dict[str, Any]:
+        """The constructor's API parameters that are set, and the stop sequences."""
+        params = {
+            name: value for name in _DEFAULT_PARAMS if (value := getattr(self, name)) is not None
+        }
+        stop = stop if stop is not None else self.stop
+        if stop:
+            params["stop"] = stop
+        return params
+
+    def _default_extras(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The constructor's ``model_extras``, ``model_kwargs`` and ``extra_body``, sorted."""
+        extras: dict[str, Any] | None = dict(self.model_extras) if self.model_extras else None
+        if self.model_kwargs:
+            extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, extras)
+        return _add_extra_body(self.extra_body, params, extras)
 
     def _result(self, completion: ChatCompletion, request: _Request) -> ChatResult:
         result = from_wire_completion(completion, model=request.model)
@@ -432,8 +419,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             stream = self._open_stream(client, request)
             with stream:
-                for chunk in stream:
-                    generation = from_wire_chunk(chunk)
+                for _chunk in stream:
+                    generation = from_wire_delta(stream.state.delta(0))
                     if generation is None:
                         continue
                     if run_manager:
@@ -456,8 +443,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             stream = await self._aopen_stream(client, request)
             async with stream:
-                async for chunk in stream:
-                    generation = from_wire_chunk(chunk)
+                async for _chunk in stream:
+                    generation = from_wire_delta(stream.state.delta(0))
                     if generation is None:
                         continue
                     if run_manager:
@@ -510,7 +497,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         """
         formatted = [to_wire_tool(tool, strict=strict) for tool in tools]
         names = [t["function"]["name"] for t in formatted if "function" in t]
-        choice = to_wire_tool_choice(tool_choice, names)
+        choice = tool_choice_for(tool_choice, names)
         if choice is not None:
             kwargs["tool_choice"] = choice
         if parallel_tool_calls is not None:
@@ -603,6 +590,43 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
 def _fallback_refused(refusal: JsonSchemaRefusedError) -> fallback_refused:
     return fallback_refused(refusal, "json_schema structured output", "a forced tool call")
+
+
+def _take_call_extras(
+    call: dict[str, Any], params: dict[str, Any], extras: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Take a call's ``model_extras``, ``model_kwargs`` and ``extra_body`` out of ``call``."""
+    call_extras = call.pop("model_extras", None)
+    if call_extras:
+        extras = {**(extras or {}), **call_extras}
+    call_kwargs = call.pop("model_kwargs", None)
+    if call_kwargs:
+        extras = split_model_kwargs(call_kwargs, CHAT_FIELDS, params, extras)
+    return _add_extra_body(call.pop("extra_body", None), params, extras)
+
+
+def _take_tools(call: dict[str, Any], params: dict[str, Any]) -> None:
+    """Take a call's ``tools`` (converted to the wire's) and ``tool_choice`` out of ``call``."""
+    tools = call.pop("tools", None)
+    if tools:
+        params["tools"] = [t if _is_wire_tool(t) else to_wire_tool(t) for t in tools]
+    if "tool_choice" in call:
+        names = [t["function"]["name"] for t in params.get("tools", ()) if "function" in t]
+        choice = tool_choice_for(call.pop("tool_choice"), names)
+        if choice is not None:
+            params["tool_choice"] = choice
+
+
+def _take_response_format(call: dict[str, Any], params: dict[str, Any]) -> Any:
+    """Take a call's ``response_format`` out of ``call``; return the class to parse into."""
+    response_format = call.pop("response_format", None)
+    parse_schema = None
+    if isinstance(response_format, type):
+        parse_schema = response_format if is_pydantic_class(response_format) else None
+        response_format = to_response_format(response_format)
+    if response_format is not None:
+        params["response_format"] = response_format
+    return parse_schema
 
 
 def _add_extra_body(

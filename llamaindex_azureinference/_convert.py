@@ -33,7 +33,6 @@ from azureinference import (
     ChatCompletion,
     CompletionUsage,
     ConfigurationError,
-    MalformedResponseError,
 )
 from azureinference.adapters import ChatResponseMessage, ChoiceState
 
@@ -315,19 +314,8 @@ def tool_selections(message: ChatMessage) -> list[ToolSelection]:
 
 
 def completion_message(completion: ChatCompletion) -> ChatResponseMessage:
-    """The first choice's message.
-
-    Raises:
-        MalformedResponseError: The answer has no choice (``choices: []``).
-    """
-    choices = completion.choices
-    if not choices:
-        raise MalformedResponseError(
-            "The chat completions answer has no choices: there is no message to read.",
-            status_code=200,
-            body=completion.model_dump(mode="json", exclude_unset=True),
-        )
-    return choices[0].message
+    """The first choice's message (the core's client checked that there is one)."""
+    return (completion.choices or [])[0].message
 
 
 def filter_kwargs(

@@ -23,7 +23,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, field_validator
 from llama_index.core.constants import (
     DEFAULT_CONTEXT_WINDOW,
     DEFAULT_NUM_OUTPUTS,
@@ -50,7 +50,14 @@ from azureinference import (
     JsonSchemaRefusedError,
     ModelInfo,
 )
-from azureinference.adapters import CHAT_FIELDS, Connection, fallback_refused, split_model_kwargs
+from azureinference.adapters import (
+    CHAT_FIELDS,
+    Connection,
+    fallback_refused,
+    split_model_kwargs,
+    stop_sequences,
+    tool_choice_for,
+)
 
 from ._connection import (
     RedactedFields,
@@ -158,6 +165,12 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     _credential: Any = PrivateAttr(default=None)
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_list(cls, value: Any) -> Any:
+        return stop_sequences(value) if isinstance(value, str) else value
+
     _connection: Connection = PrivateAttr()
     _model_info: ModelInfo | None = PrivateAttr(default=None)
     _served_model: str | None = PrivateAttr(default=None)
@@ -261,16 +274,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     def _chat_response(self, completion: ChatCompletion) -> ChatResponse:
         self._note_model(completion.model)
         message = from_wire_message(completion_message(completion))
-        choice = completion.choices[0] if completion.choices else None
-        if choice is not None and choice.finish_reason:
+        choice = (completion.choices or [])[0]  # the client checked that there is one
+        if choice.finish_reason:
             message.additional_kwargs["finish_reason"] = choice.finish_reason
         extra = usage_kwargs(completion.usage)
-        extra.update(
-            filter_kwargs(
-                completion.prompt_filter_results,
-                choice.content_filter_results if choice is not None else None,
-            )
-        )
+        extra.update(filter_kwargs(completion.prompt_filter_results, choice.content_filter_results))
         return ChatResponse(message=message, raw=RawAnswer(completion), additional_kwargs=extra)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -290,14 +298,9 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         ``delta`` is the chunk's new text; token usage and filter results are the stream's so
         far (usage may come in a chunk followed by others, as OpenAI's moderation chunk).
         """
-        text = ""
-        for wire in chunk.choices or ():
-            if wire.index == 0:
-                text = wire.delta.text or ""
-                break
+        delta = state.delta(0)
         choice = state.choice(0)
-        finished = state.done or (choice is not None and choice.finish_reason is not None)
-        message = message_from_state(choice, finished=finished)
+        message = message_from_state(choice, finished=state.finished)
         if choice is not None and choice.finish_reason:
             message.additional_kwargs["finish_reason"] = choice.finish_reason
         extra = usage_kwargs(state.usage)
@@ -311,7 +314,10 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
                 )
             )
         return ChatResponse(
-            message=message, delta=text, raw=RawAnswer(chunk), additional_kwargs=extra
+            message=message,
+            delta=delta.text if delta is not None else "",
+            raw=RawAnswer(chunk),
+            additional_kwargs=extra,
         )
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -438,14 +444,15 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         if user_msg is not None:
             messages.append(user_msg)
         specs = [to_wire_tool(tool) for tool in check_tools(tools)]
-        if tool_choice is None:
-            tool_choice = "required" if tool_required else "auto"
-        elif isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):
-            tool_choice = {"type": "function", "function": {"name": tool_choice}}
+        names = [spec["function"]["name"] for spec in specs]
+        if tool_choice is None and tool_required:
+            # One tool required is that tool, named: as LangChain's structured output asks
+            # (llama-cpp-python ignores "required", or answers it with a 500).
+            tool_choice = names[0] if len(names) == 1 else "required"
         return {
             "messages": messages,
             "tools": specs or None,
-            "tool_choice": tool_choice if specs else None,
+            "tool_choice": tool_choice_for(tool_choice or "auto", names) if specs else None,
             **kwargs,
         }
 

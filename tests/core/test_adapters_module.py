@@ -53,12 +53,14 @@ EXPECTED_ADAPTERS_ALL = [
     "Capabilities",
     "ChatResponseMessage",
     "ChatStreamState",
+    "ChoiceDelta",
     "ChoiceState",
     "ClientKwargs",
     "Connection",
     "JsonSchemaRefusedError",
     "ModelProfile",
     "ToolCall",
+    "ToolCallPiece",
     "check_chat_params",
     "check_texts",
     "connect",
@@ -73,6 +75,8 @@ EXPECTED_ADAPTERS_ALL = [
     "resolve_credential",
     "resolve_endpoint",
     "split_model_kwargs",
+    "stop_sequences",
+    "tool_choice_for",
     "unknown_arguments_error",
 ]
 
@@ -260,3 +264,16 @@ async def test_other_refusals_are_not_json_schema_refusals(sync: bool) -> None:
             await _complete(connection, sync, hi, seed=1)
         assert not isinstance(caught.value, JsonSchemaRefusedError)
         assert connection.capabilities.json_schema is None
+
+
+def test_a_responses_refusal_is_known_to_both_clients() -> None:
+    from azureinference.responses_api import ResponsesNotSupportedError
+
+    models = [*default_models(), ModelSpec("chat-only", unsupported=frozenset({"responses"}))]
+    with running_emulator(EmulatorConfig(models=models)) as emu:
+        connection = connect(emu.openai_v1_endpoint, emu.key, model="chat-only", max_retries=0)
+        with pytest.raises(ResponsesNotSupportedError):
+            connection.client.respond("Hi")
+        assert connection.async_client.responses_supported() is False
+        restored = pickle.loads(pickle.dumps(connection))  # the refusal is not pickled
+        assert restored.client.responses_supported() is None

@@ -24,6 +24,8 @@ from azureinference.requests import (
     normalize_response_format,
     normalize_tool_choice,
     split_model_kwargs,
+    stop_sequences,
+    tool_choice_for,
 )
 
 from .core_support import (
@@ -176,6 +178,42 @@ def test_messages_are_sent_as_given() -> None:
 def test_tool_choice(given: Any, sent: Any) -> None:
     assert normalize_tool_choice(given) == sent
     assert build_chat_body(HI, tools=[TOOL], tool_choice=given)["tool_choice"] == sent
+
+
+# The adapters' one reading of a framework's tool_choice (True, "any", a tool's name).
+TOOL_CHOICE_CASES = [
+    (None, None),
+    (False, None),
+    (True, "required"),
+    ("any", "required"),
+    ("required", "required"),
+    ("auto", "auto"),
+    ("none", "none"),
+    ("add", {"type": "function", "function": {"name": "add"}}),
+    (
+        {"type": "function", "function": {"name": "add"}},
+        {"type": "function", "function": {"name": "add"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("choice", "wire"), TOOL_CHOICE_CASES)
+def test_framework_tool_choice(choice: Any, wire: Any) -> None:
+    assert tool_choice_for(choice, ["add"]) == wire
+
+
+def test_framework_tool_choice_naming_an_unknown_tool() -> None:
+    with pytest.raises(ValueError, match="names none of the bound tools"):
+        tool_choice_for("multiply", ["add"])
+    with pytest.raises(ValueError, match="Unrecognized tool_choice"):
+        tool_choice_for(3, ["add"])
+
+
+def test_stop_as_a_string_is_one_sequence() -> None:
+    assert stop_sequences("END") == ["END"]
+    assert stop_sequences(("a", "b")) == ["a", "b"]
+    assert stop_sequences(None) is None
+    assert build_chat_body(HI, stop="END")["stop"] == ["END"]
 
 
 @pytest.mark.parametrize("bad", ["any", 3, {"type": "function"}, {"function": "f"}])

@@ -12,6 +12,7 @@ from azureinference import (
     APIStatusError,
     APITimeoutError,
     AsyncChatStream,
+    ChatCompletionChunk,
     ChatStream,
     ChatStreamState,
     IncompleteStreamError,
@@ -171,18 +172,63 @@ def test_repeated_id_on_every_delta_is_one_call(sdk_scenarios: dict[str, Any]) -
     state.check_complete()
 
 
-def test_chunk_indices_are_normalised_for_consumers() -> None:
+def test_chunks_stay_as_sent_and_the_state_gives_normalised_deltas() -> None:
     state = ChatStreamState()
     first = state.handle_event(
         ServerSentEvent(json.dumps(chunk(tool_calls=[tool(None, "a", "f", "")])).encode())
     )
+    first_delta = state.delta(0)
     second = state.handle_event(
         ServerSentEvent(json.dumps(chunk(tool_calls=[tool(None, "b", "g", "")])).encode())
     )
+    second_delta = state.delta(0)
     assert first is not None
     assert second is not None
-    assert first.choices[0].delta.tool_calls[0].index == 0
-    assert second.choices[0].delta.tool_calls[0].index == 1
+    # The chunks are as the service sent them (no index)...
+    assert first.choices[0].delta.tool_calls[0].index is None
+    assert second.choices[0].delta.tool_calls[0].index is None
+    # ...and the state says which call each piece belongs to.
+    assert first_delta is not None
+    assert second_delta is not None
+    assert [(p.position, p.id, p.name) for p in first_delta.tool_calls] == [(0, "a", "f")]
+    assert [(p.position, p.id, p.name) for p in second_delta.tool_calls] == [(1, "b", "g")]
+
+
+def test_an_id_and_name_repeated_in_every_delta_are_given_once() -> None:
+    state = ChatStreamState()
+    pieces = []
+    for args in ('{"a"', ": 1}"):
+        state.handle_chunk(
+            ChatCompletionChunk.model_validate(chunk(tool_calls=[tool(0, "c1", "f", args)]))
+        )
+        delta = state.delta(0)
+        assert delta is not None
+        pieces.extend((p.position, p.id, p.name, p.arguments) for p in delta.tool_calls)
+    assert pieces == [(0, "c1", "f", '{"a"'), (0, None, None, ": 1}")]
+    assert calls(state) == [("c1", "f", '{"a": 1}')]
+
+
+def test_deltas_say_text_reasoning_and_finish_whatever_the_wire_shape() -> None:
+    state = ChatStreamState()
+    state.handle_chunk(
+        ChatCompletionChunk.model_validate(
+            {"choices": [{"index": 0, "delta": {"content": [{"type": "text", "text": "Hi"}]}}]}
+        )
+    )
+    delta = state.delta(0)
+    assert delta is not None
+    assert (delta.text, delta.is_empty) == ("Hi", False)
+    assert not state.finished
+    state.handle_chunk(
+        ChatCompletionChunk.model_validate(
+            {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        )
+    )
+    delta = state.delta(0)
+    assert delta is not None
+    assert (delta.finish_reason, delta.is_empty) == ("stop", True)
+    assert state.finished
+    assert state.delta(1) is None
 
 
 def test_reasoning_content_deltas() -> None:
@@ -336,6 +382,27 @@ async def test_stream_through_the_client(sync: bool) -> None:
     assert stream.state.final().choices[0].message.content == "Hello"
     assert stream.response.is_closed
     assert rec.last.headers["accept"] == "text/event-stream"
+
+
+async def test_the_state_delta_is_the_chunk_in_hand_when_one_read_holds_many(sync: bool) -> None:
+    # The whole body arrives in one read: each chunk is still taken just before it is yielded.
+    body = sse(chunk("Hel"), chunk("lo"), chunk(finish_reason="stop"))
+    client, _ = make_client(SERVERLESS, KEY, [reply(sse_body=body)], asynchronous=not sync)
+    stream = await maybe_await(client.stream(HI))
+    texts = []
+    finished = []
+    if sync:
+        for _chunk in stream:
+            delta = stream.state.delta(0)
+            texts.append(delta.text if delta else None)
+            finished.append(stream.state.finished)
+    else:
+        async for _chunk in stream:
+            delta = stream.state.delta(0)
+            texts.append(delta.text if delta else None)
+            finished.append(stream.state.finished)
+    assert texts == ["Hel", "lo", ""]
+    assert finished == [False, False, True]
 
 
 async def test_dropped_stream_raises_incomplete(sync: bool) -> None:

@@ -27,13 +27,12 @@ from langchain_azureinference import image_from_file
 from langchain_azureinference._convert import (
     MODEL_PROVIDER,
     final_chunk_from_state,
-    from_wire_chunk,
     from_wire_completion,
+    from_wire_delta,
     to_wire_content,
     to_wire_message,
     to_wire_messages,
     to_wire_tool,
-    to_wire_tool_choice,
     tool_calls_from_wire,
     usage_from_wire,
 )
@@ -338,34 +337,6 @@ def test_to_wire_tool_schemas(schema: Any) -> None:
     assert wire["function"]["strict"] is True
 
 
-TOOL_CHOICE_CASES = [
-    (None, None),
-    (False, None),
-    (True, "required"),
-    ("any", "required"),
-    ("required", "required"),
-    ("auto", "auto"),
-    ("none", "none"),
-    ("add", {"type": "function", "function": {"name": "add"}}),
-    (
-        {"type": "function", "function": {"name": "add"}},
-        {"type": "function", "function": {"name": "add"}},
-    ),
-]
-
-
-@pytest.mark.parametrize(("choice", "wire"), TOOL_CHOICE_CASES)
-def test_to_wire_tool_choice(choice: Any, wire: Any) -> None:
-    assert to_wire_tool_choice(choice, ["add"]) == wire
-
-
-def test_tool_choice_naming_an_unknown_tool() -> None:
-    with pytest.raises(ValueError, match="names none of the bound tools"):
-        to_wire_tool_choice("multiply", ["add"])
-    with pytest.raises(ValueError, match="Unrecognized tool_choice"):
-        to_wire_tool_choice(3, ["add"])
-
-
 # ---- answers ----------------------------------------------------------------------------------
 
 
@@ -559,8 +530,10 @@ CHUNK_CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
 @pytest.mark.parametrize(
     ("wire", "expected"), [c[1:] for c in CHUNK_CASES], ids=[c[0] for c in CHUNK_CASES]
 )
-def test_from_wire_chunk(wire: dict[str, Any], expected: dict[str, Any] | None) -> None:
-    generation = from_wire_chunk(ChatCompletionChunk.model_validate({"id": "x", **wire}))
+def test_from_wire_delta(wire: dict[str, Any], expected: dict[str, Any] | None) -> None:
+    state = ChatStreamState()
+    state.handle_chunk(ChatCompletionChunk.model_validate({"id": "x", **wire}))
+    generation = from_wire_delta(state.delta(0))
     if expected is None:
         assert generation is None
         return
@@ -622,11 +595,8 @@ def test_stream_chunks_aggregate_into_tool_calls() -> None:
     ]
     chunks = []
     for body in wire:
-        generation = from_wire_chunk(
-            state.handle_chunk(
-                ChatCompletionChunk.model_validate({"id": "s1", "model": "m", **body})
-            )
-        )
+        state.handle_chunk(ChatCompletionChunk.model_validate({"id": "s1", "model": "m", **body}))
+        generation = from_wire_delta(state.delta(0))
         if generation is not None:
             chunks.append(generation.message)
     chunks.append(final_chunk_from_state(state, model="asked").message)

@@ -264,11 +264,44 @@ def test_chat_with_tools_required(llm: AzureAICompletionsModel, emu: Emulator) -
     )
     assert len(history) == 1  # the caller's history is untouched
     body = last_body(emu)
-    assert body["tool_choice"] == "required"
+    # One tool required is that tool, named (llama-cpp-python ignores "required").
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
     assert body["tools"][0]["function"]["name"] == "get_weather"
     calls = llm.get_tool_calls_from_response(response)
     assert (calls[0].tool_name, calls[0].tool_kwargs) == ("get_weather", {"city": "Paris"})
     assert WEATHER(**calls[0].tool_kwargs).content == "sunny in Paris"
+
+
+def test_tools_required_among_several_is_required(
+    llm: AzureAICompletionsModel, emu: Emulator
+) -> None:
+    llm.chat_with_tools([WEATHER, ADD], user_msg="Weather in Paris?", tool_required=True)
+    assert last_body(emu)["tool_choice"] == "required"
+
+
+def test_function_calling_structured_output_names_its_tool(
+    llm: AzureAICompletionsModel, emu: Emulator
+) -> None:
+    llm.structured_output_method = "function_calling"
+    person = llm.structured_predict(Person, PromptTemplate("Ada Lovelace was 36."))
+    assert person == Person(name="Ada Lovelace", age=36)
+    assert last_body(emu)["tool_choice"] == {"type": "function", "function": {"name": "Person"}}
+
+
+def test_a_tool_choice_naming_no_tool_is_refused_before_any_request(
+    llm: AzureAICompletionsModel, emu: Emulator
+) -> None:
+    sent = len(emu.requests)
+    with pytest.raises(ConfigurationError, match="names none of the bound tools"):
+        llm.chat_with_tools([WEATHER], user_msg="Hi", tool_choice="get_time")
+    assert len(emu.requests) == sent
+
+
+def test_stop_as_a_string_is_one_sequence(emu: Emulator) -> None:
+    llm = AzureAICompletionsModel(endpoint=emu.endpoint, credential=emu.key, stop="END")
+    assert llm.stop == ["END"]
+    llm.chat(USER)
+    assert last_body(emu)["stop"] == ["END"]
 
 
 def test_no_tool_call(llm: AzureAICompletionsModel) -> None:
