@@ -2,7 +2,7 @@
 
 An adapter's model holds one `Connection`. Its `Client` and `AsyncClient` are built on first use
 with the same options, one rate limiter and one `Capabilities`, so what the endpoint refused is
-learned once for both (and what it said of the Responses API), and ``/info`` is fetched once.
+learned once for both (the Responses API's answer too), and ``/info`` is fetched once.
 `connect` turns an adapter's constructor arguments into a connection: the endpoint and
 credential from the environment where not given, a `SecretStr` credential unwrapped,
 ``client_kwargs`` read (`read_client_kwargs`), the adapter's User-Agent token in front of the
@@ -129,7 +129,6 @@ class Connection:
         self._options = opts
         self.capabilities = Capabilities()
         self._model_info: dict[str | None, ModelInfo | None] = {}
-        self._responses: tuple[dict[Any, Any], set[Any]] = ({}, set())
         self._sync: Client | None = None
         self._async: AsyncClient | None = None
         self._lock = threading.Lock()
@@ -188,14 +187,11 @@ class Connection:
     def _share(self, client: Any) -> Any:
         client.capabilities = self.capabilities
         client._model_info = self._model_info
-        # What the endpoint said of the Responses API, per model.
-        client._responses_refusals, client._responses_ok = self._responses
         return client
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_sync"] = state["_async"] = None
-        state["_responses"] = ({}, set())  # errors, which do not pickle: learned again
         del state["_lock"]
         return state
 

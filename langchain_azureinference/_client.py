@@ -44,6 +44,7 @@ from azureinference.adapters import (
     read_client_kwargs,
     redact_options,
     redact_url,
+    resolve_credential,
     unknown_arguments_error,
 )
 
@@ -86,13 +87,6 @@ _USER_AGENT = f"langchain-azureinference/{_core_version}"
 def resolve_endpoint(endpoint: str | None) -> str | None:
     """The endpoint given, else the first of `ENDPOINT_ENV_VARS` that is set."""
     return endpoint or first_env(ENDPOINT_ENV_VARS)
-
-
-def resolve_credential(credential: Any) -> Any:
-    """The credential given, else the first of `CREDENTIAL_ENV_VARS` that is set."""
-    if credential is not None:
-        return credential
-    return first_env(CREDENTIAL_ENV_VARS)
 
 
 def check_endpoint(endpoint: str | None, project_endpoint: str | None) -> None:
