@@ -12,7 +12,7 @@ LangChain nor LlamaIndex; the adapters ``langchain_azureinference`` and
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 from .auth import AzureAuth, HeaderCredential, StaticKeyCredential, make_auth
 from .client import CLIENT_OPTIONS, AsyncClient, Capabilities, Client
