@@ -260,11 +260,6 @@ class AzureAuth(httpx2.Auth):
         """The token scopes in use."""
         return list(self._scopes)
 
-    @property
-    def is_async_token(self) -> bool:
-        """True when the credential's ``get_token`` (or the token provider) is async."""
-        return self._is_async_token
-
     def check_sync(self) -> None:
         """Refuse a credential only the async client can use (called by `Client`).
 

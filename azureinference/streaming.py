@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -483,7 +483,6 @@ class _StreamBase:
     def __init__(
         self,
         response: httpx2.Response,
-        on_close: Callable[[], None] | None = None,
         *,
         telemetry: Any = NO_OPERATION,
         owner: object = None,
@@ -494,7 +493,6 @@ class _StreamBase:
         self._owner = owner
         self.state = ChatStreamState()
         self._decoder = SSEDecoder()
-        self._on_close = on_close
         # The call's span ends with the stream: at its end, on an error, on close, or when the
         # stream is garbage collected unread.
         self._telemetry = telemetry
@@ -571,9 +569,6 @@ class ChatStream(_StreamBase):
         """Close the connection."""
         self.response.close()
         self._telemetry.end_stream(self.state)
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
 
     def __enter__(self) -> ChatStream:
         return self
@@ -615,9 +610,6 @@ class AsyncChatStream(_StreamBase):
         """Close the connection."""
         await self.response.aclose()
         self._telemetry.end_stream(self.state)
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
 
     async def __aenter__(self) -> AsyncChatStream:
         return self

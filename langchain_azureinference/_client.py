@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from azureinference import CLIENT_OPTIONS, AsyncClient, Client, ConfigurationError, parse_endpoint
+from azureinference import AsyncClient, Client, ConfigurationError, parse_endpoint
 from azureinference import __version__ as _core_version
 from azureinference.adapters import (
     CHAT_FIELDS,
@@ -49,7 +49,6 @@ from azureinference.adapters import (
 )
 
 __all__ = [
-    "CLIENT_KWARGS",
     "CONNECTION_FIELDS",
     "CREDENTIAL_ENV_VARS",
     "ENDPOINT_ENV_VARS",
@@ -77,9 +76,6 @@ CONNECTION_FIELDS = frozenset(
     }
 )
 """Fields that shape the connection: assigning one drops the cached clients."""
-
-CLIENT_KWARGS = CLIENT_OPTIONS
-"""The ``client_kwargs`` the core client takes."""
 
 _USER_AGENT = f"langchain-azureinference/{_core_version}"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, field_serializer
 
-from azureinference import CLIENT_OPTIONS, ConfigurationError
+from azureinference import ConfigurationError
 from azureinference import __version__ as _core_version
 from azureinference.adapters import (
     Connection,
@@ -34,7 +34,6 @@ from azureinference.adapters import (
 from azureinference.adapters import resolve_credential as _resolve_credential
 
 __all__ = [
-    "CLIENT_KWARGS",
     "RedactedFields",
     "check_arguments",
     "check_tools",
@@ -42,9 +41,6 @@ __all__ = [
     "resolve_credential",
     "resolve_endpoint",
 ]
-
-CLIENT_KWARGS = CLIENT_OPTIONS
-"""The ``client_kwargs`` the core client takes (azure-core's names are mapped or ignored)."""
 
 _USER_AGENT = f"llamaindex-azureinference/{_core_version}"
 

@@ -10,7 +10,6 @@ is read by the core, once for every layer.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -354,8 +353,3 @@ class RawAnswer(dict[str, Any]):
 
 def _raw_answer(typed: BaseModel) -> RawAnswer:
     return RawAnswer(typed)
-
-
-def decode_data_url(url: str) -> bytes:
-    """The bytes of a base64 data URL."""
-    return base64.b64decode(url.partition(",")[2])
