@@ -61,7 +61,7 @@ PROJECT_ENDPOINT_FORM = "https://<resource>.services.ai.azure.com/api/projects/<
 _TARGET_SUFFIXES = ("/chat/completions", "/images/embeddings", "/embeddings", "/info")
 
 
-class EndpointKind(str, enum.Enum):
+class EndpointKind(enum.StrEnum):
     """Which family of service an endpoint belongs to."""
 
     SERVERLESS = "serverless"

@@ -29,10 +29,17 @@ from azureinference import APIStatusError
 REALWIRE = Path(__file__).resolve().parents[2].parent / "shared" / "realwire"
 RECORDINGS = REALWIRE / "recordings"
 
+# How many recordings the shared set holds (INDEX.md): a clean clone without it says how many
+# checks it did not run, and a checkout with it fails if the set is not all read.
+RECORDINGS_EXPECTED = 86
+CHECKS_PER_RECORDING = len(LAYERS) * 2  # sync and async
+
 if not RECORDINGS.is_dir():
     pytest.skip(
-        f"The real-service recordings are not here ({REALWIRE}): the shared data set lives "
-        "beside the checkout, in ../shared/realwire.",
+        f"{RECORDINGS_EXPECTED * CHECKS_PER_RECORDING} recorded-answer checks skipped "
+        f"({RECORDINGS_EXPECTED} real-service recordings x {len(LAYERS)} layers x sync/async): "
+        f"the recordings are not here ({RECORDINGS}); the shared data set lives beside the "
+        "checkout, in ../shared/realwire.",
         allow_module_level=True,
     )
 
@@ -46,6 +53,13 @@ def _load() -> dict[str, dict[str, Any]]:
 
 
 RECS = _load()
+
+
+def test_every_recording_is_read() -> None:
+    assert len(RECS) == RECORDINGS_EXPECTED, (
+        f"../shared/realwire/recordings holds {len(RECS)} recordings, not {RECORDINGS_EXPECTED}: "
+        "update RECORDINGS_EXPECTED"
+    )
 
 
 # ---- what the recorded body says (derived here, independently of the code under test) -------
