@@ -35,6 +35,7 @@ class SeenRequest:
     path: str
     headers: httpx2.Headers  # names case-insensitive, as on the wire (aiohttp sends lowercase)
     body: Any
+    connection: int = 0  # which connection carried it: the server numbers them from 1
 
 
 def send_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Action:
@@ -185,6 +186,21 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.opened += 1
+            self.connection_number = self.server.opened
+            self.server.open.add(self.connection_number)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.lock:
+                self.server.open.discard(self.connection_number)
+                self.server.changed.notify_all()
+
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -192,7 +208,13 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        self.seen = SeenRequest(self.command, self.path, httpx2.Headers(self.headers.items()), body)
+        self.seen = SeenRequest(
+            self.command,
+            self.path,
+            httpx2.Headers(self.headers.items()),
+            body,
+            self.connection_number,
+        )
         with self.server.lock:
             self.server.seen.append(self.seen)
             action = self.server.script.pop(0) if self.server.script else self.server.default
@@ -211,9 +233,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
         self.script: list[Action] = []
         self.seen: list[SeenRequest] = []
         self.default: Action = auto
+        self.opened = 0  # connections accepted so far (their numbers: 1, 2, ...)
+        self.open: set[int] = set()  # the numbers of those not closed yet
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # dropped and timed-out connections are the point of some tests
@@ -245,6 +270,21 @@ class LocalServer:
     def seen(self) -> list[SeenRequest]:
         """Requests received since the test started."""
         return list(self._server.seen)
+
+    def connections(self) -> set[int]:
+        """The connections that carried this test's requests (numbers, see `SeenRequest`)."""
+        return {r.connection for r in self.seen}
+
+    def wait_closed(self, connections: set[int], timeout: float = 30.0) -> bool:
+        """Wait until the server saw each of ``connections`` closed (True), or ``timeout`` passed.
+
+        The timeout is a safety net against a hang, not a measurement: closing is an event the
+        server sees when the client's socket closes.
+        """
+        with self._server.changed:
+            return self._server.changed.wait_for(
+                lambda: not (connections & self._server.open), timeout
+            )
 
     def reset(self) -> None:
         with self._server.lock:

@@ -257,14 +257,23 @@ def test_abandoned_stream_does_not_leak(local_server: LocalServer) -> None:
 
 
 def test_connections_are_reused(local_server: LocalServer) -> None:
-    """One pooled connection serves sequential calls (keep-alive)."""
-    ports: set[int] = set()
+    """One pooled connection serves sequential calls (keep-alive), as the server sees them."""
     with Client(local_server.url + "/models", KEY) as client:
         for _ in range(3):
             client.complete(HI)
-        pool = client.http._transport._pool  # type: ignore[attr-defined]
-        ports = {id(c) for c in pool.connections}
-    assert len(ports) == 1
+    assert len(local_server.seen) == 3
+    assert len(local_server.connections()) == 1
+
+
+def test_async_connections_are_reused(local_server: LocalServer) -> None:
+    async def main() -> None:
+        async with AsyncClient(local_server.url + "/models", KEY) as client:
+            for _ in range(3):
+                await client.complete(HI)
+
+    asyncio.run(main())
+    assert len(local_server.seen) == 3
+    assert len(local_server.connections()) == 1
 
 
 def test_abandoned_async_stream_does_not_leak(local_server: LocalServer) -> None:

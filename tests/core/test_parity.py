@@ -14,7 +14,18 @@ from typing import Any
 import httpx2
 import pytest
 
-from azureinference import AsyncChatStream, AsyncClient, ChatStream, Client
+from azureinference import (
+    APIConnectionError,
+    AsyncChatStream,
+    AsyncClient,
+    AuthenticationError,
+    ChatStream,
+    Client,
+    IncompleteStreamError,
+    MalformedResponseError,
+    ServerError,
+    UnsupportedParameterError,
+)
 
 from .core_support import (
     AOAI,
@@ -62,9 +73,14 @@ async def both(
     endpoint: str,
     replies: list[Any],
     action: Callable[[Any], Awaitable[Any]],
+    *,
+    requests: int | None = None,
     **kw: Any,
 ) -> tuple[Any, Any]:
-    """Run ``action`` with a sync and an async client; return both outcomes (result or error)."""
+    """Run ``action`` with a sync and an async client; return both outcomes (result or error).
+
+    Both must send the same requests (``requests`` of them, if given).
+    """
     outcomes = []
     wires = []
     for asynchronous in (False, True):
@@ -80,10 +96,22 @@ async def both(
         else:
             client.close()
     assert wires[0] == wires[1]
+    if requests is not None:
+        assert len(wires[0]) == requests, wires[0]
     return outcomes[0], outcomes[1]
 
 
-def _same(a: Any, b: Any) -> None:
+def _same(a: Any, b: Any, *, raises: type[Exception] | None = None) -> None:
+    """Both outcomes are equal, and are results, or errors of ``raises`` if given.
+
+    Two identical errors are not enough: a test where both clients fail the same way must say that
+    it expected them to.
+    """
+    if raises is None:
+        assert not isinstance(a, Exception), f"the sync client raised {a!r}"
+        assert not isinstance(b, Exception), f"the async client raised {b!r}"
+    else:
+        assert isinstance(a, raises), a
     if isinstance(a, Exception):
         assert type(a) is type(b)
         assert str(a) == str(b)
@@ -96,13 +124,14 @@ def _same(a: Any, b: Any) -> None:
 
 
 async def test_complete() -> None:
-    _same(
-        *await both(
-            SERVERLESS,
-            [reply()],
-            lambda c: maybe_await(c.complete(HI, temperature=0, model_extras={"top_k": 2})),
-        )
+    sync, asynchronous = await both(
+        SERVERLESS,
+        [reply()],
+        lambda c: maybe_await(c.complete(HI, temperature=0, model_extras={"top_k": 2})),
     )
+    _same(sync, asynchronous)
+    assert sync.choices[0].message.content == "Hello!"
+    assert sync.usage.total_tokens == 5
 
 
 async def test_stream_chunks_and_final() -> None:
@@ -129,7 +158,8 @@ async def test_incomplete_stream() -> None:
     async def action(client: Any) -> Any:
         return await collect(await maybe_await(client.stream(HI)))
 
-    _same(*await both(SERVERLESS, [broken], action))
+    sync, asynchronous = await both(SERVERLESS, [broken], action)
+    _same(sync, asynchronous, raises=IncompleteStreamError)
 
 
 async def test_embed_with_fallback_and_batches() -> None:
@@ -153,13 +183,13 @@ async def test_embed_with_fallback_and_batches() -> None:
 
 async def test_embed_images() -> None:
     image = [{"image": "data:image/png;base64,AAAA"}]
-    _same(
-        *await both(
-            SERVERLESS,
-            [reply(body=embeddings_body([[0.5]]))],
-            lambda c: maybe_await(c.embed_images(image)),
-        )
+    sync, asynchronous = await both(
+        SERVERLESS,
+        [reply(body=embeddings_body([[0.5]]))],
+        lambda c: maybe_await(c.embed_images(image)),
     )
+    _same(sync, asynchronous)
+    assert sync.vectors == [[0.5]]
 
 
 async def test_model_info_cached() -> None:
@@ -167,46 +197,76 @@ async def test_model_info_cached() -> None:
         await maybe_await(client.get_model_info())
         return await maybe_await(client.get_model_info())
 
-    _same(
-        *await both(
-            SERVERLESS, [reply(body={"model_name": "m", "model_type": "chat_completion"})], action
-        )
+    sync, asynchronous = await both(
+        SERVERLESS,
+        [reply(body={"model_name": "m", "model_type": "chat_completion"})],
+        action,
+        requests=1,  # the second call is answered from the cache
     )
+    _same(sync, asynchronous)
+    assert (sync.model_name, sync.model_type) == ("m", "chat-completion")  # the documented form
 
 
 async def test_model_info_absent() -> None:
-    _same(*await both(AOAI, [], lambda c: maybe_await(c.get_model_info())))
+    # Azure OpenAI deployments have no /info route: None, without a request (both() compares the
+    # requests sent, none here).
+    sync, asynchronous = await both(AOAI, [], lambda c: maybe_await(c.get_model_info()), requests=0)
+    _same(sync, asynchronous)
+    assert sync is None
 
 
 @pytest.mark.parametrize(
-    "answers",
+    ("answers", "raises", "requests"),
     [
-        [
-            reply(
-                401,
-                {"error": {"code": "Unauthorized", "message": "no"}},
-                headers={"x-request-id": "r1"},
-            )
-        ],
-        [
-            reply(
-                422,
-                {
-                    "code": "parameter_not_supported",
-                    "detail": {"loc": ["body", "tools"]},
-                    "message": "m",
-                },
-            )
-        ],
-        [reply(503, {"error": {"code": "busy"}})],
-        [reply(200, raw=b"<html>oops</html>", headers={"content-type": "text/html"})],
-        [httpx2.ConnectError("refused")],
-        [reply(429, {"error": {"code": "429"}}, headers={"retry-after-ms": "5"}), reply()],
+        (
+            [
+                reply(
+                    401,
+                    {"error": {"code": "Unauthorized", "message": "no"}},
+                    headers={"x-request-id": "r1"},
+                )
+            ],
+            AuthenticationError,
+            1,
+        ),
+        (
+            [
+                reply(
+                    422,
+                    {
+                        "code": "parameter_not_supported",
+                        "detail": {"loc": ["body", "tools"]},
+                        "message": "m",
+                    },
+                )
+            ],
+            UnsupportedParameterError,
+            1,
+        ),
+        ([reply(503, {"error": {"code": "busy"}})], ServerError, 3),  # FAST_RETRY: 2 retries
+        (
+            [reply(200, raw=b"<html>oops</html>", headers={"content-type": "text/html"})],
+            MalformedResponseError,
+            1,
+        ),
+        ([httpx2.ConnectError("refused")], APIConnectionError, 3),
+        (
+            [reply(429, {"error": {"code": "429"}}, headers={"retry-after-ms": "5"}), reply()],
+            None,
+            2,
+        ),
     ],
     ids=["401", "422", "503", "html", "connect", "429-then-ok"],
 )
-async def test_errors_and_retries(answers: list[Any]) -> None:
-    _same(*await both(SERVERLESS, answers, lambda c: maybe_await(c.complete(HI))))
+async def test_errors_and_retries(
+    answers: list[Any], raises: type[Exception] | None, requests: int
+) -> None:
+    sync, asynchronous = await both(
+        SERVERLESS, answers, lambda c: maybe_await(c.complete(HI)), requests=requests
+    )
+    _same(sync, asynchronous, raises=raises)
+    if raises is None:
+        assert sync.choices[0].message.content == "Hello!"
 
 
 def test_public_methods_match() -> None:

@@ -279,8 +279,6 @@ def test_a_429_pauses_everyone_and_keeps_the_spacing(clock: FakeClock) -> None:
     lim.observe(tickets[0], 429, {"retry-after-ms": "3000"}, clock.now)
     assert lim.throttled == 1
     assert lim.limit("requests") == pytest.approx(54)  # 10% slower
-    assert lim._requests is not None
-    assert lim._requests.rate * 60 == pytest.approx(54)
     waits = [lim.delay(t, clock.now) for t in tickets[1:]]  # type: ignore[arg-type]
     assert waits[0] >= 3.0
     assert waits[1] - waits[0] == pytest.approx(60 / 54)
@@ -319,8 +317,21 @@ def test_the_pace_recovers_after_429s(clock: FakeClock) -> None:
 # ---- sharing ----------------------------------------------------------------------------------
 
 
-def test_threads_share_one_queue_without_losing_a_reservation() -> None:
-    lim = RateLimiter(tokens_per_minute=6_000_000, requests_per_minute=6_000_000)
+@pytest.mark.parametrize("lane", ["tokens", "requests"])
+def test_threads_share_one_queue_without_losing_a_reservation(lane: str) -> None:
+    # Time stands still: 8 threads take 400 requests of 3 tokens, exactly one burst of the lane
+    # (1,200 tokens, or 400 requests). Then the next request waits for exactly its own cost,
+    # which it would not if a reservation had been lost to a race.
+    clock = FakeClock()
+    slept: list[float] = []
+    per_second = {"tokens": 1200, "requests": 400}[lane]
+    lim = RateLimiter(
+        **{f"{lane}_per_minute": per_second * 60},  # type: ignore[arg-type]
+        burst_seconds=1.0,
+        headroom=1.0,
+        clock=clock,
+        sleep=slept.append,
+    )
     done: list[int] = []
 
     def work() -> None:
@@ -335,10 +346,9 @@ def test_threads_share_one_queue_without_losing_a_reservation() -> None:
     for t in threads:
         t.join(timeout=30)
     assert len(done) == lim.sent == 400
-    assert lim._tokens is not None
-    assert lim._tokens.tail == 400 * 3
-    assert lim._requests is not None
-    assert lim._requests.tail == 400
+    assert slept == []  # the burst held them all
+    cost = {"tokens": 3, "requests": 1}[lane]
+    assert delays(lim, clock, [3]) == [cost / per_second]
 
 
 async def test_tasks_wait_in_order_without_blocking_the_loop(clock: FakeClock) -> None:
@@ -365,9 +375,11 @@ async def test_paced_reaches_threads_and_tasks_started_inside() -> None:
 
 def test_the_default_pace_keeps_headroom_and_a_short_burst(clock: FakeClock) -> None:
     lim = RateLimiter(requests_per_minute=6000, clock=clock)  # 100 a second
-    assert lim._requests is not None
-    assert lim._requests.rate == pytest.approx(98)  # 98% of the limit
-    assert lim._requests.burst == pytest.approx(24.5)  # a quarter of a second of it
+    waits = delays(lim, clock, [0] * 26)
+    # A quarter of a second of 98% of the limit goes at once (24.5 requests), then 98 a second.
+    assert waits[:24] == [0] * 24
+    assert waits[24] == pytest.approx(0.5 / 98, abs=1e-6)
+    assert waits[25] - waits[24] == pytest.approx(1 / 98, abs=1e-6)
 
 
 def test_a_pickled_limiter_keeps_its_settings_and_starts_afresh(clock: FakeClock) -> None:

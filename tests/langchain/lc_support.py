@@ -131,6 +131,7 @@ class FakeEndpoint:
 
     def __init__(self, server: LocalServer) -> None:
         self._server = server
+        self.server = server  # connections seen, closing waited for
         self.url = server.url
         self.endpoint = server.url + "/models"
 

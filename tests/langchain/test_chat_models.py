@@ -1096,13 +1096,24 @@ def test_requests_carry_the_credential_and_the_path(
     assert request.headers["user-agent"].startswith("langchain-azureinference/")
 
 
-def test_close_and_aclose(llm: AzureAIChatCompletionsModel) -> None:
+def test_close_and_aclose(fake: FakeEndpoint, llm: AzureAIChatCompletionsModel) -> None:
+    """close() and aclose() close the connections the model opened: the server sees them go."""
     import asyncio
 
-    llm.client  # noqa: B018
+    llm.invoke("hi")
+    (sync_connection,) = fake.server.connections()
     llm.close()
-    llm.async_client  # noqa: B018
-    asyncio.run(llm.aclose())
+    assert fake.server.wait_closed({sync_connection})
+
+    async def use_and_close() -> None:
+        await llm.ainvoke("hi")
+        opened = fake.server.connections() - {sync_connection}
+        assert len(opened) == 1
+        await llm.aclose()
+        # Waited for inside the loop: its end would close the session's connections anyway.
+        assert await asyncio.to_thread(fake.server.wait_closed, opened)
+
+    asyncio.run(use_and_close())
 
 
 def test_timeout_and_retries_reach_the_core(fake: FakeEndpoint) -> None:

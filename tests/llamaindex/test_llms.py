@@ -439,6 +439,34 @@ async def test_async_and_streamed_structured_output_fall_back_too() -> None:
         assert len(schema_requests) == 1
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_streamed_structured_output_falls_back_when_its_own_request_is_refused(
+    mode: str,
+) -> None:
+    # The first structured call of this model is streamed: the refusal comes before the first
+    # object, and the stream goes on through function calling.
+    models = [
+        ModelSpec("no-schema", unsupported=frozenset({"response_format.json_schema"})),
+        *default_models(),
+    ]
+    with running_emulator(EmulatorConfig(models=models)) as emu:
+        llm = AzureAICompletionsModel(
+            endpoint=emu.endpoint, credential=emu.key, model_name="no-schema"
+        )
+        prompt = PromptTemplate("Ada Lovelace was 36: a Person.")
+        if mode == "sync":
+            streamed = list(llm.stream_structured_predict(Person, prompt))
+        else:
+            streamed = [p async for p in await llm.astream_structured_predict(Person, prompt)]
+        assert streamed[-1] == Person(name="Ada Lovelace", age=36)
+        first, second = (r.json for r in emu.requests)
+        assert first["response_format"]["type"] == "json_schema"  # refused (422)
+        assert first["stream"] is True
+        assert "response_format" not in second
+        assert [t["function"]["name"] for t in second["tools"]] == ["Person"]
+        assert second["stream"] is True
+
+
 # --- errors, pickling, serialization ---------------------------------------------------------
 
 
