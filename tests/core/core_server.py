@@ -68,11 +68,14 @@ def send_raw(status: int, data: bytes, content_type: str) -> Action:
     return act
 
 
-def send_sse(pieces: list[bytes], *, drop: bool = False, stall: float = 0.0) -> Action:
+def send_sse(
+    pieces: list[bytes], *, drop: bool = False, stall: float = 0.0, hold: bool = False
+) -> Action:
     """Stream ``pieces`` as chunks of a chunked ``text/event-stream`` body.
 
     ``drop`` closes the socket after the pieces without the last chunk (a dropped connection);
-    ``stall`` waits that long after the pieces before ending the body.
+    ``stall`` waits that long after the pieces before ending the body; ``hold`` waits until the
+    test is over (a stream that stalls for good).
     """
 
     def act(h: _Handler) -> None:
@@ -89,6 +92,8 @@ def send_sse(pieces: list[bytes], *, drop: bool = False, stall: float = 0.0) -> 
             return
         if stall:
             time.sleep(stall)
+        if hold:
+            h.server.release.wait(60)
         h.wfile.write(b"0\r\n\r\n")
 
     return act
@@ -101,6 +106,17 @@ def send_bytes(data: bytes) -> Action:
         h.close_connection = True
         h.wfile.write(data)
         h.wfile.flush()
+
+    return act
+
+
+def held(then: Action) -> Action:
+    """Answer only when the test is over (`LocalServer.reset`): a server that never answers in
+    time, without a sleep."""
+
+    def act(h: _Handler) -> None:
+        h.server.release.wait(60)
+        then(h)
 
     return act
 
@@ -237,6 +253,7 @@ class _Server(ThreadingHTTPServer):
         self.script: list[Action] = []
         self.seen: list[SeenRequest] = []
         self.default: Action = auto
+        self.release = threading.Event()  # set when the test is over: held answers go then
         self.opened = 0  # connections accepted so far (their numbers: 1, 2, ...)
         self.open: set[int] = set()  # the numbers of those not closed yet
 
@@ -287,7 +304,9 @@ class LocalServer:
             )
 
     def reset(self) -> None:
+        self._server.release.set()
         with self._server.lock:
+            self._server.release = threading.Event()
             self._server.script.clear()
             self._server.seen.clear()
             self._server.default = auto

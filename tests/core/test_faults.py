@@ -27,7 +27,7 @@ from azureinference import (
     ServerError,
 )
 
-from .core_server import LocalServer, send_json, send_raw, send_sse, slow
+from .core_server import LocalServer, held, send_json, send_raw, send_sse
 from .core_support import COMPLETION, KEY, chunk, collect, maybe_await, sse
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -181,7 +181,7 @@ async def test_stream_ending_without_finish_or_done(local_server: LocalServer, s
 
 
 async def test_slow_server_hits_the_timeout(local_server: LocalServer, sync: bool) -> None:
-    local_server.then(slow(0.5, send_json(200, COMPLETION)))
+    local_server.then(held(send_json(200, COMPLETION)))
     client = client_for(local_server, sync, timeout=0.1, retry_policy=RetryPolicy(max_retries=0))
     with pytest.raises(APITimeoutError, match="timed out"):
         await maybe_await(client.complete(HI))
@@ -191,7 +191,7 @@ async def test_slow_server_hits_the_timeout(local_server: LocalServer, sync: boo
 async def test_stream_stalling_mid_body_hits_the_timeout(
     local_server: LocalServer, sync: bool
 ) -> None:
-    local_server.then(send_sse([sse(chunk("Hel"), done=False)], stall=1.0))
+    local_server.then(send_sse([sse(chunk("Hel"), done=False)], hold=True))
     client = client_for(local_server, sync, timeout=0.3, retry_policy=RetryPolicy(max_retries=0))
     stream = await maybe_await(client.stream(HI))
     with pytest.raises(APITimeoutError, match="1 chunk"):

@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -40,7 +41,7 @@ from azureinference import (
 from azureinference._aiohttp import map_error
 
 from .conftest import serving
-from .core_server import LocalServer, SeenRequest, _Handler, send_sse, slow
+from .core_server import LocalServer, SeenRequest, _Handler, held, send_sse
 from .core_support import COMPLETION, KEY, chunk, collect, maybe_await, sse
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -145,7 +146,7 @@ async def test_tls_to_a_plain_server_is_a_connection_error(
 
 
 async def test_no_answer_is_a_timeout(local_server: LocalServer, sync: bool) -> None:
-    local_server.then(slow(3, send_sse([b"data: [DONE]\n\n"])))
+    local_server.then(held(send_sse([b"data: [DONE]\n\n"])))
     client = client_for(local_server.url, sync, timeout=0.3)
     with pytest.raises(APITimeoutError):
         await maybe_await(client.complete(HI))
@@ -213,7 +214,7 @@ async def test_timeout_bounds_a_whole_non_streamed_call(
 async def test_a_stream_times_out_waiting_for_its_first_byte(
     local_server: LocalServer, sync: bool
 ) -> None:
-    local_server.then(slow(3, send_sse([b"data: [DONE]\n\n"])))
+    local_server.then(held(send_sse([b"data: [DONE]\n\n"])))
     client = client_for(local_server.url, sync, timeout=0.3)
     with pytest.raises(APITimeoutError):
         await maybe_await(client.stream(HI))
@@ -221,7 +222,7 @@ async def test_a_stream_times_out_waiting_for_its_first_byte(
 
 
 async def test_a_stream_times_out_between_events(local_server: LocalServer, sync: bool) -> None:
-    local_server.then(send_sse([sse(chunk("Hel"), done=False)], stall=3))
+    local_server.then(send_sse([sse(chunk("Hel"), done=False)], hold=True))
     client = client_for(local_server.url, sync, timeout=0.3)
     stream = await maybe_await(client.stream(HI))
     with pytest.raises(APITimeoutError, match="stream broke after 1 chunk"):
@@ -229,14 +230,63 @@ async def test_a_stream_times_out_between_events(local_server: LocalServer, sync
     await close(client)
 
 
+def paused(go_on: threading.Event) -> Any:
+    """Stream event "0"; then keep-alive comments until ``go_on`` is set; then "1" and the end."""
+
+    def act(h: _Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+
+        def write(piece: bytes) -> None:
+            h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            h.wfile.flush()
+
+        write(sse(chunk("0"), done=False))
+        while not go_on.wait(0.02):  # far within the read timeout: the stream is alive
+            write(b": keep-alive\n\n")
+        write(sse(chunk("1"), chunk(finish_reason="stop")))
+        h.wfile.write(b"0\r\n\r\n")
+
+    return act
+
+
 async def test_a_long_stream_is_not_cut_by_the_call_deadline(
     local_server: LocalServer, sync: bool
 ) -> None:
-    # Eight events 0.1 s apart: longer than timeout in all, each gap well within it.
-    local_server.then(spaced(8, 0.1))
-    client = client_for(local_server.url, sync, timeout=0.5)
-    chunks = await collect(await maybe_await(client.stream(HI)))
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "01234567"
+    # The stream goes on past the call's timeout (the test sees it pass before letting the
+    # server finish); bytes keep coming, so no read waits long.
+    go_on = threading.Event()
+    local_server.then(paused(go_on))
+    timeout = 0.5
+    client = client_for(local_server.url, sync, timeout=timeout)
+    stream = await maybe_await(client.stream(HI))
+    started = time.monotonic()  # after the call began: its timeout passes before ours
+    texts: list[str] = []
+
+    async def past_the_timeout() -> None:
+        left = started + timeout - time.monotonic()
+        while left >= 0:
+            if sync:
+                threading.Event().wait(left + 0.01)
+            else:
+                await asyncio.sleep(left + 0.01)
+            left = started + timeout - time.monotonic()
+        go_on.set()
+
+    if sync:
+        for c in stream:
+            texts += [c.choices[0].delta.content] if c.choices else []
+            if not go_on.is_set():
+                await past_the_timeout()
+    else:
+        async for c in stream:
+            texts += [c.choices[0].delta.content] if c.choices else []
+            if not go_on.is_set():
+                await past_the_timeout()
+    assert "".join(t for t in texts if t) == "01"
+    assert time.monotonic() > started + timeout  # the stream did outlast the timeout
     await close(client)
 
 

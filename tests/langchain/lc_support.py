@@ -21,7 +21,7 @@ import httpx2
 
 from langchain_azureinference import AzureAIChatCompletionsModel, AzureAIEmbeddingsModel
 from tests.conftest import PLACEHOLDER_KEY
-from tests.core.core_server import LocalServer, SeenRequest, _Handler, _Server
+from tests.core.core_server import LocalServer, SeenRequest, _Handler, _Server, held
 
 MODEL = "gpt-4o-mini"
 
@@ -158,6 +158,10 @@ class FakeEndpoint:
             text += "data: [DONE]\n\n"
         sse = {"content-type": "text/event-stream"}
         self.reply_raw(httpx2.Response(200, text=text, headers=sse))
+
+    def reply_after_the_test(self, body: Any) -> None:
+        """Queue a JSON answer sent only when the test is over (the call must time out)."""
+        self._server.then(held(_respond(lambda _: httpx2.Response(200, json=body), 0.0)))
 
     def reply_raw(self, response: httpx2.Response) -> None:
         """Queue any response."""

@@ -172,7 +172,7 @@ async def test_error_event_inside_a_stream(fake: FakeEndpoint, mode: str) -> Non
 
 
 async def test_timeout(fake: FakeEndpoint, mode: str) -> None:
-    fake.reply({"choices": []}, delay=2.0)  # longer than the timeout
+    fake.reply_after_the_test({"choices": []})
     llm = make_llm(fake, timeout=0.2)
     with pytest.raises(core.APITimeoutError) as info:
         await call_invoke(llm, mode, "hi")
