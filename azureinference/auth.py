@@ -184,7 +184,7 @@ def _expiry(access_token: Any) -> float:
         return 0.0
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value.timestamp()
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigurationError(

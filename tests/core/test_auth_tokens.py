@@ -248,7 +248,7 @@ class DatetimeCredential:
 async def test_expires_on_as_a_datetime_is_understood(
     clock: FakeClock, sync: bool, aware: bool
 ) -> None:
-    expires = dt.datetime.fromtimestamp(clock.now + 3600, dt.timezone.utc)
+    expires = dt.datetime.fromtimestamp(clock.now + 3600, dt.UTC)
     if not aware:
         expires = expires.replace(tzinfo=None)
     credential = DatetimeCredential(expires)
