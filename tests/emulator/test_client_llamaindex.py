@@ -70,8 +70,13 @@ def test_chat_complete_and_stream(emu: Emulator) -> None:
 
 
 async def test_async_chat(emu: Emulator) -> None:
-    llm = make_llm(emu)
-    assert (await llm.achat([user("Hi")])).message.content == "You said: Hi"
+    import httpx
+
+    # Our own http client, closed before this test's loop ends (the one the LLM would make is
+    # never closed: its socket would outlive the loop).
+    async with httpx.AsyncClient() as http:
+        llm = make_llm(emu, async_http_client=http)
+        assert (await llm.achat([user("Hi")])).message.content == "You said: Hi"
 
 
 def test_tools_and_a_round_trip(emu: Emulator) -> None:
