@@ -390,15 +390,20 @@ async def test_stream_left_by_break_ends_the_span(
         assert len(otel.spans()) == 1
 
 
+def _drop(objects: list[Any]) -> None:
+    """Drop the only references to ``objects`` and collect them."""
+    objects.clear()
+    gc.collect()
+
+
 async def test_stream_dropped_unread_ends_the_span(
     azure_inference_emulator: Emulator, otel: Any, sync: bool
 ) -> None:
     client = emulator_client(azure_inference_emulator, sync)
-    stream = await maybe_await(client.stream(HI))
+    streams = [await maybe_await(client.stream(HI))]
     assert otel.spans() == []
     with pytest.warns(ResourceWarning, match="dropped without being read"):
-        del stream
-        gc.collect()
+        _drop(streams)
     span = only_span(otel)
     assert span.name == "chat emulator-chat"
     assert span.status.status_code is StatusCode.UNSET
