@@ -45,9 +45,11 @@ class Client(_ResponsesBase):
     """A sync client for chat, the Responses API, embeddings and ``/info``.
 
     Args:
-        endpoint: Any endpoint form (see `parse_endpoint`); default ``AZURE_INFERENCE_ENDPOINT``.
+        endpoint: Any endpoint form (see `parse_endpoint`); default ``AZURE_INFERENCE_ENDPOINT``,
+            else ``AZURE_AI_INFERENCE_ENDPOINT`` (the adapters read the same list).
         credential: A key, ``"Header: value"``, key credential, `HeaderCredential` or token
-            credential; default ``AZURE_INFERENCE_CREDENTIAL``.
+            credential; default ``AZURE_INFERENCE_CREDENTIAL``, else
+            ``AZURE_AI_INFERENCE_CREDENTIAL``.
         model: The default model (sent as ``model``, or the deployment on Azure OpenAI).
         api_version: The api-version to send.
         credential_scopes: Entra ID scopes; default the endpoint kind's scope.
