@@ -666,6 +666,29 @@ def _answer(spec: ModelSpec, body: Mapping[str, Any], scripted: Any) -> ChatAnsw
     return chat_answer(body, scripted)
 
 
+def _check_reasoning_params(
+    spec: ModelSpec, body: Mapping[str, Any], reasoning_style: Any, style: Style
+) -> None:
+    """What a model refuses of ``reasoning`` and sampling, as OpenAI's Responses API does.
+
+    A model that does not reason refuses ``reasoning.effort`` / ``reasoning.summary``; a
+    reasoning model with fixed sampling refuses ``temperature`` / ``top_p`` other than 1.
+    """
+    asked = body.get("reasoning")
+    if reasoning_style is None and isinstance(asked, Mapping):
+        for key in ("effort", "summary"):
+            if asked.get(key) is not None:
+                raise refusals.openai_error(
+                    400,
+                    f"Unsupported parameter: 'reasoning.{key}' is not supported with this model.",
+                    code="unsupported_parameter",
+                    param=f"reasoning.{key}",
+                )
+    check_fixed = getattr(refusals, "check_fixed_sampling", None)
+    if getattr(spec, "fixed_sampling", False) and check_fixed is not None:
+        check_fixed(style, {k: body[k] for k in ("temperature", "top_p") if k in body})
+
+
 def _responses(
     state: EmulatorState,
     request: Request,
@@ -678,6 +701,8 @@ def _responses(
     if "responses" in spec.unsupported or getattr(spec, "reasoning", None) == "think":
         raise unsupported_model(spec.name)
     check_responses_body(body)
+    reasoning_style = getattr(spec, "reasoning", None)
+    _check_reasoning_params(spec, body, reasoning_style, style)
     previous_id = body.get("previous_response_id")
     with state.lock:
         history = state.stored_responses.conversation(previous_id) if previous_id else []
@@ -698,7 +723,7 @@ def _responses(
     _admit(state, request, spec, chat_cost(chat, answer), style)
     if scripted is not None:
         state.take_script()
-    reasoning = answer.reasoning_content if getattr(spec, "reasoning", None) else None
+    reasoning = answer.reasoning_content if reasoning_style else None
     payload = response_payload(answer, spec.name, body, reasoning)
     if body.get("store", True):
         turn: dict[str, Any] = {"role": "assistant", "content": answer.content}

@@ -246,6 +246,13 @@ def test_model_inference_prefixes_have_no_responses_route(emu: Emulator) -> None
     assert no_version.status_code == 404
 
 
+def test_a_model_that_does_not_reason_refuses_reasoning(client: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(model=CHAT, input="Hi", reasoning={"effort": "low"})
+    assert refused.value.param == "reasoning.effort"
+    assert refused.value.code == "unsupported_parameter"
+
+
 @pytest.mark.skipif(not HAS_REASONING, reason="the emulator has no reasoning models yet")
 def test_reasoning_summary_and_encrypted_content_round_trip(client: Any) -> None:
     first = client.responses.create(
@@ -282,6 +289,11 @@ def test_reasoning_summary_and_encrypted_content_round_trip(client: Any) -> None
         model=REASONER, input="Hi", reasoning={"summary": "detailed"}
     ) as stream:
         events = list(stream)
+    kinds = [e.type for e in events]
+    first_done = kinds.index("response.output_item.done")
+    assert events[2].type == "response.output_item.added"
+    assert events[2].item.type == "reasoning"
+    assert all(k.startswith("response.reasoning_summary") for k in kinds[3:first_done])
     summary = [e.delta for e in events if e.type == "response.reasoning_summary_text.delta"]
     assert summary
     final = stream.get_final_response()
