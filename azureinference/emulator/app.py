@@ -719,7 +719,7 @@ def _responses(
     except BadParam as bad:
         raise refusals.bad_param(style, bad) from None
     scripted = state.peek_script()
-    answer = _answer(spec, chat, scripted)
+    answer = _capped(state, _answer(spec, chat, scripted), 1)
     _admit(state, request, spec, chat_cost(chat, answer), style)
     if scripted is not None:
         state.take_script()

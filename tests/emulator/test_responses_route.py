@@ -309,3 +309,13 @@ def test_the_store_is_bounded() -> None:
     assert store.conversation("resp_0") is None
     assert store.item("msg_0") is None
     assert store.conversation("resp_2") == [{"role": "user", "content": "2"}]
+
+
+def test_the_answer_bound_holds_on_the_responses_route() -> None:
+    with (
+        running_emulator(EmulatorConfig(max_answer_tokens=3)) as small,
+        _client(small, "/v1") as c,
+    ):
+        answer = c.responses.create(model="emulator-chat", input="count to 50")
+    assert answer.output_text == "1 2 3"
+    assert answer.status == "incomplete"
