@@ -19,7 +19,7 @@ Reading along, an adapter asks `ResponsesStreamState.item` for the item an event
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
@@ -298,7 +298,6 @@ class _ResponseStreamBase:
     def __init__(
         self,
         response: httpx2.Response,
-        on_close: Callable[[], None] | None = None,
         *,
         telemetry: Any = NO_OPERATION,
         owner: object = None,
@@ -307,7 +306,6 @@ class _ResponseStreamBase:
         self._owner = owner  # the client (and its pool) lives as long as the stream
         self.state = ResponsesStreamState()
         self._decoder = SSEDecoder()
-        self._on_close = on_close
         self._telemetry = telemetry
         self._view = _TelemetryView(self.state)
         if telemetry.active:
@@ -390,9 +388,6 @@ class ResponseStream(_ResponseStreamBase):
         """Close the connection."""
         self.response.close()
         self._end()
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
 
     def __enter__(self) -> ResponseStream:
         return self
@@ -439,9 +434,6 @@ class AsyncResponseStream(_ResponseStreamBase):
         """Close the connection."""
         await self.response.aclose()
         self._end()
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
 
     async def __aenter__(self) -> AsyncResponseStream:
         return self
