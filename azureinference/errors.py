@@ -60,7 +60,23 @@ REQUEST_ID_HEADERS = (
 
 
 class AzureInferenceError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    Every error pickles and copies whole (a worker process hands it to its parent, a task queue
+    stores it), whatever keyword-only arguments its constructor takes.
+    """
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_error, (type(self), self.args, self.__dict__.copy()))
+
+
+def _rebuild_error(
+    cls: type[AzureInferenceError], args: tuple[Any, ...], state: dict[str, Any]
+) -> AzureInferenceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(AzureInferenceError, ValueError):

@@ -148,10 +148,6 @@ class ResponsesNotSupportedError(APIStatusError):
             f"{'it' if len(features) == 1 else 'them'} for this model."
         )
 
-    def __reduce__(self) -> Any:
-        # Kept in `Capabilities`, which a pickled adapter connection carries along.
-        return (_rebuild, (type(self), self.__dict__.copy(), self.args))
-
     def again(self) -> ResponsesNotSupportedError:
         """The same outcome for a later call (``learned`` False), without a request."""
         copy = type(self).__new__(type(self))
@@ -159,15 +155,6 @@ class ResponsesNotSupportedError(APIStatusError):
         copy.args = self.args
         copy.learned = False
         return copy
-
-
-def _rebuild(
-    cls: type[ResponsesNotSupportedError], state: dict[str, Any], args: tuple[Any, ...]
-) -> ResponsesNotSupportedError:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    error.args = args
-    return error
 
 
 def is_responses_refusal(err: APIStatusError) -> RefusalKind | None:

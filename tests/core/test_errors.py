@@ -490,3 +490,36 @@ def test_422_message_saying_unsupported_without_a_code() -> None:
     err = _err(422, {"message": "Parameter 'seed' is not supported by this model", "param": "seed"})
     assert type(err) is UnsupportedParameterError
     assert err.param == "seed"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 408, 422, 429, 500, 503])
+def test_errors_pickle_and_copy_whole(status: int) -> None:
+    """A worker process hands its error to the parent, a task queue stores it: every attribute
+    comes back, and so does the class (keyword-only constructors do not pickle by default)."""
+    import copy
+    import pickle
+
+    from azureinference.errors import JsonSchemaRefusedError
+    from azureinference.responses_api import ResponsesNotSupportedError
+
+    body = {"error": {"code": "bad_thing", "message": "It is bad.", "param": "temperature"}}
+    err = error_from_response(
+        status, {"x-request-id": "req-1", "retry-after": "2"}, json.dumps(body).encode()
+    )
+    for restored in (pickle.loads(pickle.dumps(err)), copy.deepcopy(err)):
+        assert type(restored) is type(err)
+        assert str(restored) == str(err)
+        assert restored.__dict__ == err.__dict__
+    others = [
+        JsonSchemaRefusedError("refused", status_code=400, code="x", param="response_format"),
+        ResponsesNotSupportedError(
+            "no route", status_code=404, model="m", reason="no_route", learned=True
+        ),
+        MalformedResponseError("bad json", status_code=200, request_id="r"),
+        ConfigurationError("bad temperature"),
+    ]
+    for other in others:
+        restored = pickle.loads(pickle.dumps(other))
+        assert type(restored) is type(other)
+        assert restored.__dict__ == other.__dict__
+        assert restored.args == other.args
