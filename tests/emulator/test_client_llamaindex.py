@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -44,14 +45,23 @@ def _no_tiktoken_download(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
 
 
+# One http client for the module's LlamaIndex objects, closed with the module: the ones they make
+# are never closed, and their sockets, collected during some later test, fail it with a
+# ResourceWarning.
+_HTTP: list[httpx.Client] = []
+
+
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    with running_emulator(clients_config()) as emulator:
+    with running_emulator(clients_config()) as emulator, httpx.Client() as http:
+        _HTTP[:] = [http]
         yield emulator
+        _HTTP.clear()
 
 
 def make_llm(emu: Emulator, model: str = CHAT, **kwargs: Any) -> Any:
     emu.reset()
+    kwargs.setdefault("http_client", _HTTP[0])
     return llms_openai.OpenAI(
         model=model, api_base=emu.openai_base_url, api_key=emu.key, max_retries=0, **kwargs
     )
@@ -120,6 +130,7 @@ def test_openai_like_completions_route(emu: Emulator) -> None:
         is_chat_model=False,
         tokenizer=byte_encoding(),
         max_retries=0,
+        http_client=_HTTP[0],
     )
     assert like.complete("Say hi").text == "You said: Say hi"
     assert emu.requests[-1].path == "/v1/completions"
@@ -129,7 +140,12 @@ def test_openai_like_completions_route(emu: Emulator) -> None:
 
 def test_embeddings_with_dimensions(emu: Emulator) -> None:
     embed = embeddings_openai.OpenAIEmbedding(
-        model=EMBED, api_base=emu.openai_base_url, api_key=emu.key, dimensions=256, max_retries=0
+        model=EMBED,
+        api_base=emu.openai_base_url,
+        api_key=emu.key,
+        dimensions=256,
+        max_retries=0,
+        http_client=_HTTP[0],
     )
     one = embed.get_text_embedding("a cat")
     assert len(one) == 256
