@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -197,20 +198,39 @@ def cap_answer(answer: ChatAnswer, shares: int, max_tokens: int, max_chars: int)
     """``answer`` cut to its share of the request's output bound, ``finish_reason: "length"``.
 
     ``shares`` is how many times the answer is sent (``n`` choices, times prompts for the legacy
-    route): the whole request stays within ``max_tokens`` words and ``max_chars`` characters, so
-    one request cannot make the emulator build (or stream) an unbounded answer.
+    route): the whole request stays within ``max_tokens`` words and ``max_chars`` characters (for
+    the text, and again for the reasoning), so one request cannot make the emulator build (or
+    stream) an unbounded answer.
     """
-    text = answer.content
     tokens, chars = max(1, max_tokens // shares), max(1, max_chars // shares)
-    if text is None or (len(text) <= chars and count_tokens(text) <= tokens):
+    content = _cut(answer.content, tokens, chars)
+    reasoning = _cut(answer.reasoning_content, tokens, chars)
+    if content is None and reasoning is None:
         return answer
-    words = text[:chars].split()
-    if len(text) > chars and not text[chars : chars + 1].isspace() and len(words) > 1:
-        words.pop()  # the last word was cut through
-    cut = " ".join(words[:tokens])[:chars]
+    text = answer.content if content is None else content
+    thought = answer.reasoning_content if reasoning is None else reasoning
     return dataclasses.replace(
-        answer, content=cut, finish_reason="length", completion_tokens=count_tokens(cut)
+        answer,
+        content=text,
+        reasoning_content=thought,
+        finish_reason="length",
+        completion_tokens=count_tokens(text) + count_tokens(thought),
     )
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _cut(text: str | None, tokens: int, chars: int) -> str | None:
+    """``text`` cut after ``tokens`` words and within ``chars`` characters; None if it fits."""
+    if text is None or (len(text) <= chars and count_tokens(text) <= tokens):
+        return None
+    head = text[:chars]
+    words = list(itertools.islice(_WORD.finditer(head), tokens))
+    cut_through = words and words[-1].end() == len(head) < len(text)
+    if cut_through and len(words) > 1 and not text[len(head)].isspace():
+        words.pop()  # the last word was cut through (one very long word is kept in part)
+    return text[: words[-1].end()] if words else ""
 
 
 def _scripted(reply: ScriptedReply, prompt_tokens: int) -> ChatAnswer:

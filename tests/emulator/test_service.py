@@ -16,7 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from azureinference.emulator import Emulator, EmulatorConfig, EmulatorState, running_emulator
+from azureinference.emulator import (
+    Emulator,
+    EmulatorConfig,
+    EmulatorState,
+    ScriptedReply,
+    running_emulator,
+)
 from azureinference.emulator.app import create_app
 
 KEY = "emulator-test-key"
@@ -289,3 +295,16 @@ def test_legacy_completions_share_the_bound_over_prompts_and_n(emu: Emulator) ->
 def test_bounds_must_be_positive_integers(name: str, value: Any) -> None:
     with pytest.raises(ValueError, match=name):
         EmulatorConfig(**{name: value})
+
+
+def test_a_scripted_answer_and_its_reasoning_are_bounded_too(emu: Emulator) -> None:
+    emu.script(
+        ScriptedReply(content="line one\nline two\n" * 5_000, reasoning_content="hm " * 10**5)
+    )
+    answer = _chat(emu, {"messages": [{"role": "user", "content": "hi"}], "n": 4})
+    for choice in answer.json()["choices"]:
+        message = choice["message"]
+        assert choice["finish_reason"] == "length"
+        assert message["content"].startswith("line one\nline two\nline one\n")  # kept as written
+        assert len(message["content"].split()) == 500  # 2,000 words / 4 choices
+        assert len(message["reasoning_content"].split()) == 500
