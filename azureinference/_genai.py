@@ -244,11 +244,10 @@ def usage_attributes(usage: CompletionUsage, with_output: bool) -> dict[str, Any
     attrs: dict[str, Any] = {"gen_ai.usage.input_tokens": usage.prompt_tokens}
     if with_output:
         attrs["gen_ai.usage.output_tokens"] = usage.completion_tokens
-    extra = usage.model_extra or {}
-    details = extra.get("prompt_tokens_details")
-    if isinstance(details, Mapping) and _number(details.get("cached_tokens")):
-        attrs["gen_ai.usage.cache_read.input_tokens"] = details["cached_tokens"]
-    details = extra.get("completion_tokens_details")
-    if with_output and isinstance(details, Mapping) and _number(details.get("reasoning_tokens")):
-        attrs["gen_ai.usage.reasoning.output_tokens"] = details["reasoning_tokens"]
+    if usage.cache_read:
+        attrs["gen_ai.usage.cache_read.input_tokens"] = usage.cache_read
+    if usage.cache_write:
+        attrs["gen_ai.usage.cache_creation.input_tokens"] = usage.cache_write
+    if with_output and usage.reasoning_tokens:
+        attrs["gen_ai.usage.reasoning.output_tokens"] = usage.reasoning_tokens
     return attrs

@@ -26,12 +26,14 @@ __all__ = [
     "ChatCompletionChunk",
     "ChatMessageDict",
     "ChatResponseMessage",
+    "CompletionTokensDetails",
     "CompletionUsage",
     "EmbeddingItem",
     "EmbeddingsResult",
     "FunctionCall",
     "ImageEmbeddingInput",
     "ModelInfo",
+    "PromptTokensDetails",
     "StreamingChoice",
     "ToolCall",
     "ToolCallDelta",
@@ -72,12 +74,62 @@ class ToolCallDelta(_Wire):
     function: FunctionCall | None = None
 
 
+class PromptTokensDetails(_Wire):
+    """What the prompt's tokens were: read from the cache, written to it, audio.
+
+    ``cached_tokens`` is OpenAI's and Azure OpenAI's count of prompt tokens read from the cache;
+    ``cache_write_tokens`` the count written to it (OpenRouter, for Anthropic's and others' caches).
+    None where the service sent no such count.
+    """
+
+    cached_tokens: int | None = Field(None, ge=0)
+    cache_write_tokens: int | None = Field(None, ge=0)
+    audio_tokens: int | None = Field(None, ge=0)
+
+
+class CompletionTokensDetails(_Wire):
+    """What the answer's tokens were: reasoning (billed, not shown), audio, predictions.
+
+    None where the service sent no such count.
+    """
+
+    reasoning_tokens: int | None = Field(None, ge=0)
+    audio_tokens: int | None = Field(None, ge=0)
+    accepted_prediction_tokens: int | None = Field(None, ge=0)
+    rejected_prediction_tokens: int | None = Field(None, ge=0)
+
+
 class CompletionUsage(_Wire):
-    """Token counts (never negative). Details (``completion_tokens_details``...) stay as extras."""
+    """Token counts (never negative), with their details where the service sends them.
+
+    The details are read here once for every layer: LangChain's ``usage_metadata`` token details
+    and LlamaIndex's ``additional_kwargs`` are mapped from `prompt_tokens_details` and
+    `completion_tokens_details` (`cache_read`, `cache_write`, `reasoning_tokens`...).
+    """
 
     prompt_tokens: int = Field(0, ge=0)
     completion_tokens: int = Field(0, ge=0)
     total_tokens: int = Field(0, ge=0)
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+    @property
+    def cache_read(self) -> int | None:
+        """Prompt tokens read from the cache (``prompt_tokens_details.cached_tokens``)."""
+        details = self.prompt_tokens_details
+        return details.cached_tokens if details is not None else None
+
+    @property
+    def cache_write(self) -> int | None:
+        """Prompt tokens written to the cache (``prompt_tokens_details.cache_write_tokens``)."""
+        details = self.prompt_tokens_details
+        return details.cache_write_tokens if details is not None else None
+
+    @property
+    def reasoning_tokens(self) -> int | None:
+        """Answer tokens spent reasoning (``completion_tokens_details.reasoning_tokens``)."""
+        details = self.completion_tokens_details
+        return details.reasoning_tokens if details is not None else None
 
 
 def _parts_text(parts: list[Any], kind: str) -> str | None:

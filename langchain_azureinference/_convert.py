@@ -421,47 +421,55 @@ def tool_calls_from_wire(
 
 
 def usage_from_wire(usage: CompletionUsage) -> UsageMetadata:
-    """Convert the API's token counts (and OpenAI-style details) to ``UsageMetadata``."""
+    """Convert the API's token counts and their details to ``UsageMetadata``, as ChatOpenAI does.
+
+    ``input_token_details``: ``cache_read`` (``cached_tokens``), ``cache_creation``
+    (``cache_write_tokens``), ``audio``; ``output_token_details``: ``reasoning``, ``audio``.
+    A detail the service did not send is left out.
+    """
     input_tokens = usage.prompt_tokens or 0
     output_tokens = usage.completion_tokens or 0
     total = usage.total_tokens or (input_tokens + output_tokens)
     result = UsageMetadata(
         input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=total
     )
-    extra = usage.model_extra
-    if extra:
-        prompt_details = extra.get("prompt_tokens_details")
-        if isinstance(prompt_details, Mapping):
-            details = InputTokenDetails()
-            if prompt_details.get("cached_tokens") is not None:
-                details["cache_read"] = prompt_details["cached_tokens"]
-            if prompt_details.get("audio_tokens") is not None:
-                details["audio"] = prompt_details["audio_tokens"]
-            if details:
-                result["input_token_details"] = details
-        completion_details = extra.get("completion_tokens_details")
-        if isinstance(completion_details, Mapping):
-            out_details = OutputTokenDetails()
-            if completion_details.get("reasoning_tokens") is not None:
-                out_details["reasoning"] = completion_details["reasoning_tokens"]
-            if completion_details.get("audio_tokens") is not None:
-                out_details["audio"] = completion_details["audio_tokens"]
-            if out_details:
-                result["output_token_details"] = out_details
+    prompt = usage.prompt_tokens_details
+    if prompt is not None:
+        details = InputTokenDetails()
+        if prompt.audio_tokens is not None:
+            details["audio"] = prompt.audio_tokens
+        if prompt.cached_tokens is not None:
+            details["cache_read"] = prompt.cached_tokens
+        if prompt.cache_write_tokens is not None:
+            details["cache_creation"] = prompt.cache_write_tokens
+        if details:
+            result["input_token_details"] = details
+    completion = usage.completion_tokens_details
+    if completion is not None:
+        out_details = OutputTokenDetails()
+        if completion.audio_tokens is not None:
+            out_details["audio"] = completion.audio_tokens
+        if completion.reasoning_tokens is not None:
+            out_details["reasoning"] = completion.reasoning_tokens
+        if out_details:
+            result["output_token_details"] = out_details
     return result
 
 
 def _usage_dict(usage: CompletionUsage) -> dict[str, Any]:
-    """Token counts under both spellings: ChatOpenAI's and the peer's (``input_tokens``...)."""
-    out: dict[str, Any] = {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "input_tokens": usage.prompt_tokens,
-        "output_tokens": usage.completion_tokens,
-    }
-    if usage.model_extra:
-        out.update(usage.model_extra)
+    """Token counts under both spellings: ChatOpenAI's and the peer's (``input_tokens``...).
+
+    The details (``prompt_tokens_details``...) and anything else the service sent are kept as
+    they came, as ChatOpenAI's ``token_usage`` keeps them.
+    """
+    out: dict[str, Any] = usage.model_dump(exclude_unset=True)
+    out.update(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+    )
     return out
 
 

@@ -275,15 +275,36 @@ def _tool_calls_kwargs(calls: list[tuple[Any, Any, str]]) -> dict[str, Any]:
     return {"additional_kwargs": {"tool_calls": wire}}
 
 
+# The token details llama-index reports beside the counts, read from the core's typed usage.
+_DETAILS = (
+    ("cached_tokens", "prompt_tokens_details", "cached_tokens"),
+    ("cache_write_tokens", "prompt_tokens_details", "cache_write_tokens"),
+    ("prompt_audio_tokens", "prompt_tokens_details", "audio_tokens"),
+    ("reasoning_tokens", "completion_tokens_details", "reasoning_tokens"),
+    ("completion_audio_tokens", "completion_tokens_details", "audio_tokens"),
+)
+
+
 def usage_kwargs(usage: CompletionUsage | None) -> dict[str, int]:
-    """Token counts as llama-index-llms-openai reports them in ``additional_kwargs``."""
+    """Token counts as llama-index-llms-openai reports them in ``additional_kwargs``.
+
+    Beside ``prompt_tokens``/``completion_tokens``/``total_tokens``, the details the service
+    sent: ``cached_tokens`` (read from the prompt cache), ``cache_write_tokens`` (written to it),
+    ``reasoning_tokens``, ``prompt_audio_tokens`` and ``completion_audio_tokens``.
+    """
     if usage is None:
         return {}
-    return {
+    out = {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
     }
+    for key, group, field in _DETAILS:
+        details = getattr(usage, group)
+        value = getattr(details, field) if details is not None else None
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def tool_selections(message: ChatMessage) -> list[ToolSelection]:

@@ -50,7 +50,7 @@ def test_unknown_fields_are_kept() -> None:
     assert result.choices[0].content_filter_results == {"hate": {"filtered": False}}
     assert result.choices[0].model_extra == {"stop_reason": None}
     assert result.choices[0].message.model_extra == {"annotations": []}
-    assert result.usage.model_extra == {"completion_tokens_details": {"reasoning_tokens": 7}}
+    assert result.usage.reasoning_tokens == 7
     assert result.model_dump(mode="json", exclude_unset=True) == body
 
 

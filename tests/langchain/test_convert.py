@@ -398,6 +398,36 @@ USAGE_CASES = [
             "output_token_details": {"reasoning": 3},
         },
     ),
+    (  # OpenRouter in front of Anthropic: cache writes; OpenAI audio on both sides
+        {
+            "prompt_tokens": 50,
+            "completion_tokens": 9,
+            "total_tokens": 59,
+            "prompt_tokens_details": {
+                "cached_tokens": 0,
+                "cache_write_tokens": 40,
+                "audio_tokens": 3,
+            },
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 4},
+        },
+        {
+            "input_tokens": 50,
+            "output_tokens": 9,
+            "total_tokens": 59,
+            "input_token_details": {"audio": 3, "cache_read": 0, "cache_creation": 40},
+            "output_token_details": {"audio": 4, "reasoning": 0},
+        },
+    ),
+    (  # nulls where a detail is not counted (Hugging Face / Nebius)
+        {
+            "prompt_tokens": 5,
+            "completion_tokens": 2,
+            "total_tokens": 7,
+            "prompt_tokens_details": None,
+            "completion_tokens_details": {"reasoning_tokens": None},
+        },
+        {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7},
+    ),
 ]
 
 
