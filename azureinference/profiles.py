@@ -18,9 +18,18 @@ deployments of ``gpt-4.1`` take 128,000 tokens, for example): pass your own then
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["PROFILES", "ModelProfile", "find_profile"]
+__all__ = [
+    "PROFILES",
+    "REASONING_FAMILIES",
+    "SAMPLING_DEFAULTS",
+    "ModelProfile",
+    "ReasoningRules",
+    "find_profile",
+    "find_reasoning_rules",
+]
 
 _OPENAI = "https://developers.openai.com/api/docs/models/"
 _AZURE_OPENAI = (
@@ -28,6 +37,7 @@ _AZURE_OPENAI = (
     "models-sold-directly-by-azure"
 )
 _HF = "https://huggingface.co/"
+_AZURE_REASONING = "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reasoning"
 _MISTRAL = "https://docs.mistral.ai/getting-started/models/"
 _COHERE = "https://docs.cohere.com/docs/models"
 _REASONING_EFFORT = ("low", "medium", "high")
@@ -262,7 +272,7 @@ PROFILES: tuple[ModelProfile, ...] = (
     ),
     ModelProfile("ministral-3b", "Ministral 3B", 131_072, _MISTRAL, tool_calling=True),
     ModelProfile("codestral-2501", "Codestral (2501)", 262_144, _MISTRAL, tool_calling=True),
-    # ---- DeepSeek ----
+    # ---- DeepSeek (and Microsoft's post-trained R1) ----
     ModelProfile(
         "deepseek-r1",
         "DeepSeek-R1",
@@ -279,6 +289,17 @@ PROFILES: tuple[ModelProfile, ...] = (
         _HF + "deepseek-ai/DeepSeek-V3",
         image_inputs=False,
         reasoning=False,
+        open_weights=True,
+    ),
+    # ---- Qwen (reasoning in <think> blocks) ----
+    ModelProfile(
+        "qwq-32b",
+        "QwQ-32B",
+        131_072,
+        _HF + "Qwen/QwQ-32B",
+        image_inputs=False,
+        tool_calling=True,
+        reasoning=True,
         open_weights=True,
     ),
     # ---- Microsoft Phi ----
@@ -414,4 +435,90 @@ def _match(name: str) -> ModelProfile | None:
     for known in _LONGEST_FIRST:
         if name.startswith(known + "-"):
             return _BY_NAME[known]
+    return None
+
+
+# ---- reasoning models: what they refuse, how they write their reasoning ----
+
+
+@dataclass(frozen=True)
+class ReasoningRules:
+    """What a family of reasoning models takes and how it answers.
+
+    Attributes:
+        family: The family's name, e.g. ``openai-reasoning`` or ``deepseek-r1``.
+        completion_tokens: Refuses ``max_tokens``: the answer's limit (reasoning included) goes
+            as ``max_completion_tokens``.
+        fixed_sampling: Parameters taken only at their default value (or not at all):
+            ``temperature``, ``top_p``, the penalties, ``logprobs``...
+        think_tags: Writes its reasoning into the text as ``<think>...</think>`` where the
+            server has no reasoning parser (see `azureinference.think`).
+        source: Where these facts come from.
+    """
+
+    family: str
+    source: str
+    completion_tokens: bool = False
+    fixed_sampling: tuple[str, ...] = ()
+    think_tags: bool = False
+
+
+SAMPLING_DEFAULTS: dict[str, object] = {
+    "temperature": 1,
+    "top_p": 1,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "logprobs": False,
+}
+"""The sampling parameters a reasoning model may refuse, with the one value it takes for each;
+``top_logprobs`` and ``logit_bias`` have none (taken only when absent)."""
+
+_OPENAI_REASONING = ReasoningRules(
+    "openai-reasoning",
+    _AZURE_REASONING,
+    completion_tokens=True,
+    fixed_sampling=(*SAMPLING_DEFAULTS, "top_logprobs", "logit_bias"),
+)
+
+REASONING_FAMILIES: tuple[tuple[str, ReasoningRules], ...] = (
+    # o1, o1-mini, o3-pro, o4-mini-2025-04-16...; gpt-5, gpt-5.1, gpt-5.2-codex... but not the
+    # gpt-5-chat models, which are not reasoning models and take temperature.
+    (r"o[1-9][0-9]*(-.*)?", _OPENAI_REASONING),
+    (r"gpt-5(\.[0-9]+)?(?!.*-chat)(-.*)?", _OPENAI_REASONING),
+    (r"codex-mini(-.*)?", _OPENAI_REASONING),
+    (
+        r"(mai-ds-r1|deepseek-r1)(-.*)?",
+        ReasoningRules("deepseek-r1", _HF + "deepseek-ai/DeepSeek-R1", think_tags=True),
+    ),
+    (r"qwq(-.*)?", ReasoningRules("qwq", _HF + "Qwen/QwQ-32B", think_tags=True)),
+    (r"qwen3(-.*)?", ReasoningRules("qwen3", _HF + "Qwen/Qwen3-32B", think_tags=True)),
+    (
+        r"phi-4(-mini)?-reasoning(-.*)?",
+        ReasoningRules("phi-4-reasoning", _HF + "microsoft/Phi-4-reasoning", think_tags=True),
+    ),
+    (r"gpt-oss(-.*)?", ReasoningRules("gpt-oss", _OPENAI + "gpt-oss-120b")),
+)
+"""Reasoning model families by name (a regular expression on the lower-case name)."""
+
+_FAMILY_PATTERNS = tuple((re.compile(pattern), rules) for pattern, rules in REASONING_FAMILIES)
+
+
+def find_reasoning_rules(*names: str | None) -> ReasoningRules | None:
+    """The rules of the first of ``names`` that names a reasoning model family, else None.
+
+    Names are matched as `find_profile` matches them (lower case, each part of a ``/`` path,
+    ``DeepSeek-R1-0528`` and ``azureml://.../deepseek-r1`` alike), against `REASONING_FAMILIES`:
+    a family's later versions (``gpt-5.2``, ``o5-mini``) are recognised before they have a
+    profile of their own.
+
+    Args:
+        *names: Model or deployment names, most telling first.
+    """
+    for name in names:
+        if not name:
+            continue
+        for part in reversed(name.strip().lower().split("/")):
+            for pattern, rules in _FAMILY_PATTERNS:
+                if pattern.fullmatch(part):
+                    return rules
     return None
