@@ -173,7 +173,20 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     """Penalty proportional to token frequency, -2 to 2."""
 
     reasoning_effort: str | None = None
-    """``"low"``, ``"medium"`` or ``"high"`` for reasoning models that take it."""
+    """How long a reasoning model thinks: ``"none"``, ``"minimal"``, ``"low"``, ``"medium"``,
+    ``"high"``, ``"xhigh"``... (any string: the service decides which it takes; sent to any
+    model, never dropped). A call's ``reasoning_effort=`` overrides it."""
+
+    verbosity: str | None = None
+    """How long the answer is: ``"low"``, ``"medium"`` or ``"high"`` (gpt-5 and later; any string,
+    sent to any model, with ``extra-parameters: pass-through`` since the Model Inference API does
+    not define it). A call's ``verbosity=`` overrides it."""
+
+    keep_think_tags: bool = False
+    """Keep a ``<think>...</think>`` block at the start of the text as the service sent it. By
+    default it is separated from the answer (DeepSeek-R1, QwQ, Qwen3, Phi-4-reasoning write
+    their reasoning there): ``content`` is the answer alone, and the reasoning goes to
+    ``additional_kwargs["reasoning_content"]`` and a reasoning content block."""
 
     streaming: bool = False
     """Use the streaming API for ``invoke`` too."""
@@ -227,6 +240,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             "presence_penalty",
             "frequency_penalty",
             "reasoning_effort",
+            "verbosity",
         ):
             value = getattr(self, key)
             if value is not None:
@@ -305,6 +319,10 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     def _default_extras(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """The constructor's ``model_extras``, ``model_kwargs`` and ``extra_body``, sorted."""
         extras: dict[str, Any] | None = dict(self.model_extras) if self.model_extras else None
+        if self.verbosity is not None:
+            # Not a field of the Model Inference API: sent as an extra (with extra-parameters:
+            # pass-through), which Azure OpenAI and OpenAI take as the standard field it is.
+            extras = {**(extras or {}), "verbosity": self.verbosity}
         if self.model_kwargs:
             extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, extras)
         return _add_extra_body(self.extra_body, params, extras)
@@ -599,6 +617,8 @@ def _take_call_extras(
     call_extras = call.pop("model_extras", None)
     if call_extras:
         extras = {**(extras or {}), **call_extras}
+    if call.get("verbosity") is not None:
+        extras = {**(extras or {}), "verbosity": call.pop("verbosity")}
     call_kwargs = call.pop("model_kwargs", None)
     if call_kwargs:
         extras = split_model_kwargs(call_kwargs, CHAT_FIELDS, params, extras)

@@ -24,11 +24,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, field_validator
-from llama_index.core.constants import (
-    DEFAULT_CONTEXT_WINDOW,
-    DEFAULT_NUM_OUTPUTS,
-    DEFAULT_TEMPERATURE,
-)
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
@@ -94,6 +90,7 @@ _DEFAULTS = (
     "presence_penalty",
     "frequency_penalty",
     "stop",
+    "reasoning_effort",
 )
 
 
@@ -127,8 +124,34 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     api_version: str | None = Field(
         default=None, description="Overrides the endpoint's api-version."
     )
-    temperature: float | None = Field(default=DEFAULT_TEMPERATURE, ge=0.0, le=2.0)
-    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=2.0,
+        description="Sampling temperature, 0 to 2; None (the default) sends none, so the model "
+        "uses its own (reasoning models such as gpt-5 and the o-series take no other).",
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="The most tokens to generate; sent as max_completion_tokens to the "
+        "reasoning models that take only that.",
+    )
+    reasoning_effort: str | None = Field(
+        default=None,
+        description="How long a reasoning model thinks: 'none', 'minimal', 'low', 'medium', "
+        "'high', 'xhigh'... (any string: the service decides; sent to any model).",
+    )
+    verbosity: str | None = Field(
+        default=None,
+        description="How long the answer is: 'low', 'medium' or 'high' (gpt-5 and later).",
+    )
+    keep_think_tags: bool = Field(
+        default=False,
+        description="Keep a <think>...</think> block at the start of the text as the service "
+        "sent it; by default it becomes a ThinkingBlock before the answer's TextBlock "
+        "(DeepSeek-R1, QwQ, Qwen3, Phi-4-reasoning write their reasoning there).",
+    )
     seed: int | None = Field(default=None, description="The random seed for sampling.")
     top_p: float | None = Field(default=None, ge=0.0, le=1.0)
     presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
@@ -264,6 +287,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             if value is not None:
                 params[name] = value
         extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, self.model_extras)
+        # Not a field of the Model Inference API: an extra (extra-parameters: pass-through),
+        # which Azure OpenAI and OpenAI take as the standard field it is.
+        verbosity = kwargs.pop("verbosity", None) or self.verbosity
+        if verbosity is not None:
+            extras["verbosity"] = verbosity
         if "model_extras" in kwargs:
             extras.update(kwargs.pop("model_extras") or {})
         params.update(kwargs)

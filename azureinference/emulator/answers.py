@@ -30,6 +30,7 @@ __all__ = [
     "count_tokens",
     "embedding",
     "encode_vector",
+    "reasoned_answer",
 ]
 
 _COUNT = re.compile(r"\bcount to (\d+)\b", re.IGNORECASE)
@@ -46,6 +47,7 @@ class ChatAnswer:
     reasoning_content: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int | None = None
 
     def message(self) -> dict[str, Any]:
         """The ``choices[0].message`` of a non-streamed answer."""
@@ -282,6 +284,78 @@ def chat_answer(body: Mapping[str, Any], scripted: ScriptedReply | None = None) 
         text = _text_answer(body, user_text, user.get("content"))
     text, finish = _apply_limits(text, body)
     return ChatAnswer(text, [], finish, None, prompt_tokens, count_tokens(text))
+
+
+# How long the emulated reasoning is, by reasoning_effort: sentences of _THOUGHTS.
+_EFFORT_SENTENCES = {"none": 0, "minimal": 1, "low": 1, "medium": 2, "high": 3, "xhigh": 4}
+_THOUGHTS = (
+    "The user wrote to me, and I read the request once.",
+    "The emulator answers deterministically, so I know what to say.",
+    "I check that the answer follows the request.",
+    "I check it once more, as a careful model does.",
+)
+
+
+def _reasoning(body: Mapping[str, Any], answer: ChatAnswer) -> str:
+    effort = body.get("reasoning_effort")
+    count = _EFFORT_SENTENCES.get(effort, 2) if isinstance(effort, str) else 2
+    thoughts = list(_THOUGHTS[:count])
+    if answer.tool_calls:
+        names = ", ".join(c["function"]["name"] for c in answer.tool_calls)
+        thoughts.append(f"A tool can answer this: I call {names}.")
+    return " ".join(thoughts)
+
+
+def _words(text: str, limit: int) -> str:
+    return " ".join(text.split()[:limit])
+
+
+def reasoned_answer(
+    body: Mapping[str, Any], style: str, scripted: ScriptedReply | None = None
+) -> ChatAnswer:
+    """The answer of a reasoning model: reasoning (as long as ``reasoning_effort`` says), then text.
+
+    ``max_completion_tokens`` (or ``max_tokens``) counts both. ``style`` ``"reasoning_content"``
+    gives the reasoning apart (and ``reasoning_tokens``); ``"think"`` writes it into the text as
+    ``<think>...</think>``. A scripted reply is as scripted.
+    """
+    if scripted is not None:
+        return chat_answer(body, scripted)
+    unlimited = {k: v for k, v in body.items() if k not in ("max_tokens", "max_completion_tokens")}
+    answer = chat_answer(unlimited)
+    reasoning = _reasoning(body, answer)
+    budget = body.get("max_completion_tokens") or body.get("max_tokens")
+    spent = count_tokens(reasoning)
+    text = answer.content or ""
+    if isinstance(budget, int) and spent >= budget:
+        # The budget went on reasoning: no answer, as gpt-5 answers a small max_completion_tokens.
+        reasoning, text, spent = _words(reasoning, budget), "", budget
+        answer.tool_calls, answer.finish_reason = [], "length"
+    elif isinstance(budget, int) and count_tokens(text) > budget - spent:
+        text, answer.finish_reason = _words(text, budget - spent), "length"
+    answered = count_tokens(text) + sum(
+        count_tokens(c["function"]["arguments"]) for c in answer.tool_calls
+    )
+    if style == "think":
+        closed = "\n</think>\n\n" if answer.finish_reason != "length" or text else ""
+        content: str | None = f"<think>\n{reasoning}{closed}{text}"
+        return ChatAnswer(
+            content,
+            answer.tool_calls,
+            answer.finish_reason,
+            None,
+            answer.prompt_tokens,
+            min(spent + answered + 2, budget) if isinstance(budget, int) else spent + answered + 2,
+        )
+    return ChatAnswer(
+        text if text or not answer.tool_calls else None,
+        answer.tool_calls,
+        answer.finish_reason,
+        reasoning,
+        answer.prompt_tokens,
+        spent + answered,
+        reasoning_tokens=spent,
+    )
 
 
 def _text_answer(body: Mapping[str, Any], user_text: str, content: Any) -> str:

@@ -47,6 +47,7 @@ from .answers import (
     count_tokens,
     embedding,
     encode_vector,
+    reasoned_answer,
 )
 from .config import Fault, ModelSpec
 from .quota import DeploymentQuota
@@ -386,6 +387,8 @@ async def _handle(state: EmulatorState, request: Request) -> Response:
     )
     try:
         check_supported(spec, body)
+        if spec.fixed_sampling and target.route in ("chat", "completions"):
+            refusals.check_fixed_sampling(style, body)
         if target.route == "chat":
             check_chat(body)
             return _chat(state, request, spec, body, fault, style)
@@ -496,7 +499,11 @@ def _chat(
     legacy = bool(body.get("functions")) and not body.get("tools")
     asked = _with_functions_as_tools(body) if legacy else body
     scripted = state.peek_script()
-    answer = _capped(state, chat_answer(asked, scripted), body.get("n") or 1)
+    if spec.reasoning is not None:
+        answer = reasoned_answer(asked, spec.reasoning, scripted)
+    else:
+        answer = chat_answer(asked, scripted)
+    answer = _capped(state, answer, body.get("n") or 1)
     _admit(state, request, spec, chat_cost(body, answer), style)
     if scripted is not None:
         state.take_script()

@@ -22,6 +22,8 @@ __all__ = [
 ]
 
 ModelKind = Literal["chat", "embeddings", "image_embeddings"]
+ReasoningStyle = Literal["reasoning_content", "think"]
+_REASONING_STYLES = ("reasoning_content", "think")
 
 _MODEL_TYPES = {
     "chat": "chat-completion",
@@ -53,6 +55,17 @@ class ModelSpec:
         dimensions: Default embedding length (``dimensions`` in a request overrides it).
         tokens_per_minute: This deployment's token quota (None: the config's, else no limit).
         requests_per_minute: This deployment's request quota (None: the config's, else none).
+        reasoning: A reasoning model: ``"reasoning_content"`` answers with its reasoning in
+            ``message.reasoning_content`` (its tokens in ``completion_tokens_details
+            .reasoning_tokens``); ``"think"`` writes it into the text as ``<think>...</think>``
+            before the answer, as DeepSeek-R1 and Qwen3 do on servers without a reasoning
+            parser. ``reasoning_effort`` (``minimal`` to ``xhigh``) sets how long it reasons;
+            ``max_tokens`` / ``max_completion_tokens`` count the reasoning too, so a small
+            budget ends in reasoning with finish reason ``length``.
+        fixed_sampling: Refuse, as Azure OpenAI refuses them for gpt-5 and the o-series, with
+            its exact 400 bodies: ``max_tokens`` ("Use 'max_completion_tokens' instead."),
+            ``temperature`` and ``top_p`` other than 1, the penalties other than 0,
+            ``logprobs``, ``top_logprobs`` and ``logit_bias``.
     """
 
     name: str
@@ -62,10 +75,17 @@ class ModelSpec:
     dimensions: int = 1024
     tokens_per_minute: int | None = None
     requests_per_minute: int | None = None
+    reasoning: ReasoningStyle | None = None
+    fixed_sampling: bool = False
 
     def __post_init__(self) -> None:
         check_quota("tokens_per_minute", self.tokens_per_minute)
         check_quota("requests_per_minute", self.requests_per_minute)
+        if self.reasoning is not None and self.reasoning not in _REASONING_STYLES:
+            raise ValueError(
+                f"reasoning must be one of {list(_REASONING_STYLES)} or None, not "
+                f"{self.reasoning!r}"
+            )
 
     @property
     def model_type(self) -> str:
@@ -91,6 +111,13 @@ def default_models() -> list[ModelSpec]:
             unsupported=frozenset({"input_type", "dimensions", "encoding_format.base64"}),
             dimensions=256,
         ),
+        ModelSpec(
+            "emulator-reasoner",
+            provider="EmulatorReasoner",
+            reasoning="reasoning_content",
+            fixed_sampling=True,
+        ),
+        ModelSpec("emulator-thinker", provider="EmulatorThinker", reasoning="think"),
     ]
 
 
@@ -182,6 +209,8 @@ _MODEL_KEYS = frozenset(
         "dimensions",
         "tokens_per_minute",
         "requests_per_minute",
+        "reasoning",
+        "fixed_sampling",
     }
 )
 _SHORT_KEYS = {"tpm": "tokens_per_minute", "rpm": "requests_per_minute"}
@@ -227,10 +256,16 @@ def model_from_arg(arg: str) -> ModelSpec:
         key = _SHORT_KEYS.get(key.strip(), key.strip())
         if not sep or key not in _MODEL_KEYS - {"name", "kind", "unsupported"}:
             raise ValueError(
-                f"--model {arg!r}: options are tpm=N, rpm=N, dimensions=N, provider=NAME"
+                f"--model {arg!r}: options are tpm=N, rpm=N, dimensions=N, provider=NAME, "
+                "reasoning=reasoning_content|think, fixed_sampling=true|false"
             )
-        if key == "provider":
+        if key in ("provider", "reasoning"):
             entry[key] = value.strip()
+            continue
+        if key == "fixed_sampling":
+            if value.strip().lower() not in ("true", "false"):
+                raise ValueError(f"--model {arg!r}: fixed_sampling must be true or false")
+            entry[key] = value.strip().lower() == "true"
             continue
         try:
             entry[key] = int(value)

@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 import enum
+import json
 import math
 import re
 from typing import Any
 
 from .quota import Refused, retry_headers
 
-__all__ = ["BadParam", "Refusal", "Style"]
+__all__ = ["BadParam", "Refusal", "Style", "check_fixed_sampling"]
 
 
 class Style(enum.Enum):
@@ -328,3 +329,65 @@ def server_error(style: Style, status: int) -> Refusal:
     return nested_error(
         status, "InternalServerError", "The server had an error while processing your request."
     )
+
+
+# What gpt-5 and the o-series take only at their default value: parameter -> the default.
+_SAMPLING_DEFAULTS: dict[str, Any] = {
+    "temperature": 1,
+    "top_p": 1,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "logprobs": False,
+}
+_NO_DEFAULT = ("top_logprobs", "logit_bias")
+
+
+def _is(value: Any, default: Any) -> bool:
+    if isinstance(value, bool) or isinstance(default, bool):
+        return value is default
+    return bool(value == default)
+
+
+def check_fixed_sampling(style: Style, body: dict[str, Any]) -> None:
+    """Refuse what Azure OpenAI refuses for gpt-5 and the o-series (``ModelSpec.fixed_sampling``).
+
+    On the OpenAI-style routes with Azure OpenAI's exact 400 bodies (realwire:
+    ``aoai_v1_unsupported_param``); on Model Inference routes as its 422
+    ``parameter_not_supported``.
+
+    Raises:
+        Refusal: ``max_tokens``, or a sampling parameter other than its default.
+        BadParam: The same on a Model Inference route.
+    """
+    if body.get("max_tokens") is not None:
+        if not style.openai_rules:
+            raise BadParam(
+                "max_tokens", "max_tokens is not supported", body["max_tokens"], unsupported=True
+            )
+        raise openai_error(
+            400,
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+            "'max_completion_tokens' instead.",
+            code="unsupported_parameter",
+            param="max_tokens",
+        )
+    for name in (*_SAMPLING_DEFAULTS, *_NO_DEFAULT):
+        value = body.get(name)
+        if value is None or (name in _SAMPLING_DEFAULTS and _is(value, _SAMPLING_DEFAULTS[name])):
+            continue
+        if not style.openai_rules:
+            raise BadParam(name, f"{name} is not supported", value, unsupported=True)
+        if name in ("temperature", "top_p"):
+            raise openai_error(
+                400,
+                f"Unsupported value: '{name}' does not support {json.dumps(value)} with this "
+                "model. Only the default (1) value is supported.",
+                code="unsupported_value",
+                param=name,
+            )
+        raise openai_error(
+            400,
+            f"Unsupported parameter: '{name}' is not supported with this model.",
+            code="unsupported_parameter",
+            param=name,
+        )

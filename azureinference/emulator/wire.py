@@ -42,14 +42,22 @@ def pieces(text: str | None) -> list[str]:
     return _PIECES.findall(text or "")
 
 
-def usage_of(answer: ChatAnswer, n: int = 1) -> dict[str, int]:
-    """The ``usage`` object: the prompt once, the completion once per choice."""
+def usage_of(answer: ChatAnswer, n: int = 1) -> dict[str, Any]:
+    """The ``usage`` object: the prompt once, the completion once per choice.
+
+    A reasoning model's reasoning tokens (counted in ``completion_tokens``) are also given in
+    ``completion_tokens_details``, as Azure OpenAI and OpenAI give them.
+    """
     completion = answer.completion_tokens * n
-    return {
+    usage: dict[str, Any] = {
         "prompt_tokens": answer.prompt_tokens,
         "completion_tokens": completion,
         "total_tokens": answer.prompt_tokens + completion,
     }
+    if answer.reasoning_tokens is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": answer.reasoning_tokens * n}
+        usage["prompt_tokens_details"] = {"cached_tokens": 0}
+    return usage
 
 
 def _logprob(token: str, rank: int) -> float:
