@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx2
@@ -20,7 +20,13 @@ import httpx2
 from . import __version__
 from ._answer_log import log, log_answer, url_for_log
 from ._call_errors import check_stream_status, decoding_error, transport_error
-from ._capabilities import Capabilities, learn_chat_refusal, learn_embeddings_refusal
+from ._capabilities import (
+    Capabilities,
+    Resends,
+    learn_chat_refusal,
+    learn_embeddings_refusal,
+    warn_dropped,
+)
 from ._embeddings_merge import merge_embeddings
 from ._options import (
     CREDENTIAL_ENV_VARS,
@@ -46,6 +52,7 @@ from .errors import (
     UnsupportedParameterError,
     parse_retry_after,
 )
+from .profiles import ReasoningRules, find_reasoning_rules
 from .ratelimit import (
     PACED_429_RETRIES,
     Cost,
@@ -57,15 +64,18 @@ from .ratelimit import (
     make_limiter,
     pacing_mode,
 )
+from .reasoning import adapt_params
 from .requests import (
     PreparedRequest,
     build_chat_request,
     build_embeddings_request,
     build_image_embeddings_request,
     build_info_request,
+    check_chat_params,
 )
 from .responses import parse_chat_completion, parse_embeddings
 from .retry import RetryPolicy
+from .think import separate_think
 from .types import ChatCompletion, CompletionUsage, EmbeddingsResult, ModelInfo
 
 __all__ = ["_BaseClient", "_Call"]
@@ -219,6 +229,7 @@ class _BaseClient:
         stream: bool,
         stream_usage: bool | None,
         params: dict[str, Any],
+        resends: Resends | None = None,
     ) -> PreparedRequest:
         if params.get("model") is None and self.model is not None:
             params["model"] = self.model
@@ -227,9 +238,45 @@ class _BaseClient:
             raise ConfigurationError("stream=True is not a parameter of complete(): use stream().")
         if stream:
             params["stream"] = True
-            if params.get("stream_options") is None and self._wants_stream_options(stream_usage):
+            if (
+                params.get("stream_options") is None
+                and self._wants_stream_options(stream_usage)
+                and (resends is None or "stream_options" not in resends.without)
+            ):
                 params["stream_options"] = {"include_usage": True}
+        self._for_model(params)
         return build_chat_request(self.endpoint, messages, **params)
+
+    def _for_model(self, params: dict[str, Any]) -> None:
+        """Shape ``params`` for the model (see `azureinference.reasoning.adapt_params`).
+
+        A reasoning model's ``max_completion_tokens``, and no parameter its family or its
+        refusals say it does not take (a value the caller set is warned about once per model).
+        """
+        model = params.get("model")
+        if model is not None and not isinstance(model, str):
+            return  # build_chat_request names the bad value
+        caps = self.capabilities
+        lessons = caps.models.get(model)
+        rules = self._reasoning_rules(model, caps.served.get(model))
+        if rules is None and lessons is None:
+            return
+        check_chat_params(params)  # a value of the wrong type is named, never dropped
+        for dropped in adapt_params(params, rules, lessons):
+            if dropped.renamed_to is None:
+                warn_dropped(
+                    caps.lessons(model), model, dropped.param, dropped.value, dropped.reason
+                )
+
+    def _reasoning_rules(self, model: str | None, served: str | None) -> ReasoningRules | None:
+        """The reasoning family of ``model`` (or the model it served, or the URL's deployment)."""
+        cache: dict[tuple[str | None, str | None], ReasoningRules | None] = (
+            self.__dict__.setdefault("_rules_cache", {})
+        )
+        key = (model, served)
+        if key not in cache:
+            cache[key] = find_reasoning_rules(model, served, self.endpoint.deployment)
+        return cache[key]
 
     def _wants_stream_options(self, stream_usage: bool | None) -> bool:
         if stream_usage is False or self.capabilities.stream_options is False:
@@ -240,24 +287,55 @@ class _BaseClient:
         return self._cost(chat_cost, messages, params)
 
     def _chat_answer(
-        self, answer: Answer, cost: Cost | None, params: dict[str, Any]
+        self,
+        answer: Answer,
+        cost: Cost | None,
+        params: dict[str, Any],
+        resends: Resends,
+        keep_think_tags: bool = False,
     ) -> ChatCompletion | None:
         """The completion; None when a refusal taught the client to resend without something.
 
+        A ``<think>`` block at the start of the text is moved to the reasoning unless
+        ``keep_think_tags``.
+
         Raises:
-            APIStatusError: A refusal that teaches nothing to resend.
+            APIStatusError: A refusal that teaches nothing to resend (the last one, as sent).
         """
         try:
             completion = parse_chat_completion(*answer)
         except APIStatusError as err:
-            if not self._learn_chat(err, params):
+            if not self._learn_chat(err, params, resends):
                 raise
             return None
+        self._answered(params, resends, completion.model)
         self._learn_usage(cost, completion.usage)
+        if not keep_think_tags:
+            separate_think(completion)
         return completion
 
+    def _answered(self, params: dict[str, Any], resends: Resends, served: str | None) -> None:
+        """A chat call was answered: keep what its resends proved, and the model it named."""
+        resends.answered(self.capabilities)
+        if served:
+            self.capabilities.served.setdefault(params.get("model"), served)
+
+    def _stream_answered(self, params: dict[str, Any], resends: Resends) -> Callable[[str], None]:
+        """A streamed call was answered: keep what its resends proved; note the model it names.
+
+        Returns what the stream calls with the first model name a chunk gives.
+        """
+        resends.answered(self.capabilities)
+        served = self.capabilities.served
+        model = params.get("model")
+
+        def note(name: str) -> None:
+            served.setdefault(model, name)
+
+        return note
+
     def _stream_refused(
-        self, response: httpx2.Response, content: bytes, params: dict[str, Any]
+        self, response: httpx2.Response, content: bytes, params: dict[str, Any], resends: Resends
     ) -> None:
         """Learn from a streamed call's answer that is not a stream; return to resend.
 
@@ -268,32 +346,43 @@ class _BaseClient:
         try:
             check_stream_status(response, content)
         except APIStatusError as err:
-            if not self._learn_chat(err, params):
+            if not self._learn_chat(err, params, resends):
                 raise
 
-    def _learn_chat(self, err: APIStatusError, params: dict[str, Any]) -> bool:
-        """Record what a refusal teaches; True when the request should be rebuilt and resent."""
-        return learn_chat_refusal(self.capabilities, err, params)
+    def _learn_chat(self, err: APIStatusError, params: dict[str, Any], resends: Resends) -> bool:
+        """What a refusal teaches; True when the request should be rebuilt and resent."""
+        return learn_chat_refusal(self.capabilities, err, params, resends, params.get("model"))
 
     # ---- embeddings (pure) ----
 
     def _embeddings_request(
-        self, batch: Sequence[Any], images: bool, params: dict[str, Any]
+        self,
+        batch: Sequence[Any],
+        images: bool,
+        params: dict[str, Any],
+        resends: Resends | None = None,
     ) -> PreparedRequest:
         p = dict(params)
+        without = resends.without if resends is not None else ()
         if p.get("model") is None and self.model is not None:
             p["model"] = self.model
         p.setdefault("extra_parameters", self.extra_parameters)
-        if p.get("encoding_format") is None and self.capabilities.base64_embeddings is not False:
+        if (
+            p.get("encoding_format") is None
+            and self.capabilities.base64_embeddings is not False
+            and "base64" not in without
+        ):
             p["encoding_format"] = "base64"
-        if p.get("input_type") is not None and self.capabilities.input_type is False:
+        if p.get("input_type") is not None and (
+            self.capabilities.input_type is False or "input_type" in without
+        ):
             p["input_type"] = None
         if images:
             return build_image_embeddings_request(self.endpoint, batch, **p)
         return build_embeddings_request(self.endpoint, batch, **p)
 
     def _embeddings_answer(
-        self, answer: Answer, cost: Cost | None, params: dict[str, Any]
+        self, answer: Answer, cost: Cost | None, params: dict[str, Any], resends: Resends
     ) -> EmbeddingsResult | None:
         """A batch's result; None when a refusal taught the client to resend without something.
 
@@ -303,15 +392,12 @@ class _BaseClient:
         try:
             result = parse_embeddings(*answer)
         except APIStatusError as err:
-            if not self._learn_embeddings(err, params):
+            if not learn_embeddings_refusal(self.capabilities, err, params, resends):
                 raise
             return None
+        resends.answered(self.capabilities)
         self._learn_usage(cost, result.usage)
         return result
-
-    def _learn_embeddings(self, err: APIStatusError, params: dict[str, Any]) -> bool:
-        """As `_learn_chat`, for embeddings: base64 (the client's own choice) and input_type."""
-        return learn_embeddings_refusal(self.capabilities, err, params)
 
     def _batches(
         self, input: Sequence[_T], batch_size: int | None

@@ -21,7 +21,7 @@ from typing import Any
 import httpx2
 
 from ._call_errors import is_event_stream
-from ._capabilities import Capabilities
+from ._capabilities import Capabilities, Resends
 from ._failures import asend_or_error, send_or_error
 from ._fork import keep_inherited, reset_after_fork
 from ._options import CLIENT_OPTIONS, DEFAULT_TIMEOUT
@@ -157,14 +157,20 @@ class Client(_ResponsesBase):
     def complete(
         self,
         messages: Sequence[Mapping[str, Any]],
+        *,
+        keep_think_tags: bool = False,
         **params: Any,
     ) -> ChatCompletion:
         """Get a chat completion.
 
         Args:
             messages: Wire messages.
+            keep_think_tags: Keep a ``<think>...</think>`` block at the start of the text as
+                sent; by default it is moved to the message's ``reasoning_content``.
             **params: Chat parameters (see `build_chat_body`), ``model_extras``,
-                ``extra_parameters`` and ``headers``.
+                ``extra_parameters`` and ``headers``. A reasoning model gets ``max_tokens`` as
+                ``max_completion_tokens`` and no sampling parameter it refuses (see README
+                "Reasoning models").
 
         Raises:
             ConfigurationError: Bad parameters.
@@ -173,10 +179,12 @@ class Client(_ResponsesBase):
             MalformedResponseError: The answer is not the API's JSON.
         """
         with start_chat(self.endpoint, self.model, messages, params) as op:
+            resends = Resends()
             while True:
-                req = self._chat_request(messages, False, None, params)
+                req = self._chat_request(messages, False, None, params, resends)
                 cost = self._chat_cost(messages, params)
-                completion = self._chat_answer(self._request(req, cost), cost, params)
+                answer = self._request(req, cost)
+                completion = self._chat_answer(answer, cost, params, resends, keep_think_tags)
                 if completion is not None:
                     return op.chat_result(completion)
 
@@ -185,6 +193,7 @@ class Client(_ResponsesBase):
         messages: Sequence[Mapping[str, Any]],
         *,
         stream_usage: bool | None = None,
+        keep_think_tags: bool = False,
         **params: Any,
     ) -> ChatStream:
         """Start a streamed chat completion; iterate the returned `ChatStream`.
@@ -193,20 +202,30 @@ class Client(_ResponsesBase):
             messages: Wire messages.
             stream_usage: Ask for token usage at the end (``stream_options``); default: on for
                 OpenAI-style endpoints, where it is needed.
+            keep_think_tags: As for `complete`; by default a ``<think>`` block is separated
+                from the text as it streams (see `azureinference.think`).
             **params: As for `complete`.
 
         Raises:
             As `complete`; iterating raises `IncompleteStreamError` for a stream cut short.
         """
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
+            resends = Resends()
             while True:
-                req = self._chat_request(messages, True, stream_usage, params)
+                req = self._chat_request(messages, True, stream_usage, params, resends)
                 response = self._send(req, self._chat_cost(messages, params))
                 if is_event_stream(response):
-                    return ChatStream(response, telemetry=op, owner=self)
+                    on_model = self._stream_answered(params, resends)
+                    return ChatStream(
+                        response,
+                        telemetry=op,
+                        owner=self,
+                        keep_think_tags=keep_think_tags,
+                        on_model=on_model,
+                    )
                 content = response.read()
                 response.close()
-                self._stream_refused(response, content, params)
+                self._stream_refused(response, content, params, resends)
 
     def respond(self, input: str | Sequence[Any], **params: Any) -> Response:
         """Get an answer through the Responses API (``POST .../responses``).
@@ -323,9 +342,10 @@ class Client(_ResponsesBase):
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
         cost = self._batch_cost(batch)
+        resends = Resends()
         while True:
-            req = self._embeddings_request(batch, images, params)
-            result = self._embeddings_answer(self._request(req, cost), cost, params)
+            req = self._embeddings_request(batch, images, params, resends)
+            result = self._embeddings_answer(self._request(req, cost), cost, params, resends)
             if result is not None:
                 return result
 
@@ -416,14 +436,18 @@ class AsyncClient(_ResponsesBase):
     async def complete(
         self,
         messages: Sequence[Mapping[str, Any]],
+        *,
+        keep_think_tags: bool = False,
         **params: Any,
     ) -> ChatCompletion:
         """Get a chat completion (see `Client.complete`)."""
         with start_chat(self.endpoint, self.model, messages, params) as op:
+            resends = Resends()
             while True:
-                req = self._chat_request(messages, False, None, params)
+                req = self._chat_request(messages, False, None, params, resends)
                 cost = self._chat_cost(messages, params)
-                completion = self._chat_answer(await self._request(req, cost), cost, params)
+                answer = await self._request(req, cost)
+                completion = self._chat_answer(answer, cost, params, resends, keep_think_tags)
                 if completion is not None:
                     return op.chat_result(completion)
 
@@ -432,18 +456,27 @@ class AsyncClient(_ResponsesBase):
         messages: Sequence[Mapping[str, Any]],
         *,
         stream_usage: bool | None = None,
+        keep_think_tags: bool = False,
         **params: Any,
     ) -> AsyncChatStream:
         """Start a streamed chat completion (see `Client.stream`)."""
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
+            resends = Resends()
             while True:
-                req = self._chat_request(messages, True, stream_usage, params)
+                req = self._chat_request(messages, True, stream_usage, params, resends)
                 response = await self._send(req, self._chat_cost(messages, params))
                 if is_event_stream(response):
-                    return AsyncChatStream(response, telemetry=op, owner=self)
+                    on_model = self._stream_answered(params, resends)
+                    return AsyncChatStream(
+                        response,
+                        telemetry=op,
+                        owner=self,
+                        keep_think_tags=keep_think_tags,
+                        on_model=on_model,
+                    )
                 content = await response.aread()
                 await response.aclose()
-                self._stream_refused(response, content, params)
+                self._stream_refused(response, content, params, resends)
 
     async def respond(self, input: str | Sequence[Any], **params: Any) -> Response:
         """Get an answer through the Responses API (see `Client.respond`)."""
@@ -516,9 +549,10 @@ class AsyncClient(_ResponsesBase):
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
         cost = self._batch_cost(batch)
+        resends = Resends()
         while True:
-            req = self._embeddings_request(batch, images, params)
-            result = self._embeddings_answer(await self._request(req, cost), cost, params)
+            req = self._embeddings_request(batch, images, params, resends)
+            result = self._embeddings_answer(await self._request(req, cost), cost, params, resends)
             if result is not None:
                 return result
 

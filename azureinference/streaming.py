@@ -33,6 +33,7 @@ from .errors import (
 from .responses import parse_chat_chunk, parse_chat_completion, parse_stream_error
 from .sse import ServerSentEvent, SSEDecoder
 from .telemetry import NO_OPERATION
+from .think import ThinkSplitter
 from .types import (
     ChatChoice,
     ChatCompletion,
@@ -80,11 +81,12 @@ class ChoiceState:
         "refusal",
         "role",
         "text",
+        "think",
         "tool_calls",
         "tool_keys",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, think: ThinkSplitter | None = None) -> None:
         self.role: str | None = None
         # Strings grown in place rather than lists joined on demand: an adapter asks for the
         # text so far after every chunk, and joining all pieces each time is quadratic.
@@ -95,6 +97,8 @@ class ChoiceState:
         self.tool_calls: list[dict[str, Any]] = []
         self.tool_keys: dict[Any, int] = {}
         self.content_filter_results: dict[str, Any] | None = None
+        # Separates a <think> block at the start of the text (None: the text is kept as sent).
+        self.think = think
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +181,20 @@ class ChatStreamState:
 
     Besides the final answer (`final`), it gives the answer so far: `choice` (text, reasoning,
     refusal and tool calls of a choice), `usage`, and `prompt_filter_results`.
+
+    A ``<think>...</think>`` block at the start of a choice's text is separated from it as it
+    streams (`azureinference.think.ThinkSplitter`): what each chunk added (`delta`) has the
+    answer alone in ``text`` and the block's text in ``reasoning``, however the tags were cut
+    (the chunks themselves stay as sent); ``keep_think_tags=True`` keeps the text as sent.
+
+    Args:
+        keep_think_tags: Keep ``<think>`` blocks in the text.
+        on_model: Called once with the first model name a chunk gives.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, keep_think_tags: bool = False, on_model: Callable[[str], None] | None = None
+    ) -> None:
         self.id: str | None = None
         self.model: str | None = None
         self.created: int | None = None
@@ -190,6 +205,8 @@ class ChatStreamState:
         self.chunk_count = 0
         self._choices: dict[int, ChoiceState] = {}
         self._deltas: dict[int, ChoiceDelta] = {}
+        self._split_think = not keep_think_tags
+        self._on_model = on_model
 
     def choice(self, index: int = 0) -> ChoiceState | None:
         """The choice ``index`` as assembled so far (None before its first delta)."""
@@ -236,6 +253,8 @@ class ChatStreamState:
             self.id = chunk.id
         if chunk.model and self.model is None:
             self.model = chunk.model
+            if self._on_model is not None:
+                self._on_model(chunk.model)
         if chunk.created and self.created is None:
             self.created = chunk.created
         if chunk.system_fingerprint:
@@ -255,13 +274,16 @@ class ChatStreamState:
         """Add one choice's delta to its `ChoiceState`; return it normalised."""
         state = self._choices.get(choice.index)
         if state is None:
-            state = self._choices[choice.index] = ChoiceState()
+            think = ThinkSplitter() if self._split_think else None
+            state = self._choices[choice.index] = ChoiceState(think)
         delta = choice.delta
         if delta.role:
             state.role = delta.role
         content = delta.content
         text = (content if isinstance(content, str) else delta.text) if content else None
         reasoning = delta.reasoning_text
+        if state.think is not None and (isinstance(content, str) or choice.finish_reason):
+            text, reasoning = _split(state, text, reasoning, bool(choice.finish_reason))
         pieces = _tool_pieces(state, delta.tool_calls) if delta.tool_calls else ()
         state.text += text or ""
         state.reasoning += reasoning or ""
@@ -423,6 +445,29 @@ def _call_position(state: ChoiceState, delta: Any) -> int:
     return pos
 
 
+def _split(
+    state: ChoiceState, text: str | None, reasoning: str | None, last: bool
+) -> tuple[str | None, str | None]:
+    """A piece of text as the choice's `ThinkSplitter` reads it: ``(answer, reasoning)``.
+
+    The ``<think>`` block's text is added to the piece's reasoning; at the choice's end, what
+    the splitter held back (a partial tag) is given out. Once the rest is answer, the splitter
+    is dropped (no more work per chunk).
+    """
+    think = state.think
+    assert think is not None
+    more_reasoning, answer = think.feed(text or "")
+    if last:
+        held_reasoning, held_answer = think.flush()
+        more_reasoning += held_reasoning
+        answer += held_answer
+    if think.answering or last:
+        state.think = None
+    if more_reasoning:
+        reasoning = (reasoning or "") + more_reasoning
+    return answer or None, reasoning
+
+
 def _explain_stray(stray: bytes, headers: Any) -> None:
     """A body with no event at all: name what it was instead of "the stream ended early"."""
     text = stray.decode("utf-8", "replace").strip()
@@ -486,12 +531,14 @@ class _StreamBase:
         *,
         telemetry: Any = NO_OPERATION,
         owner: object = None,
+        keep_think_tags: bool = False,
+        on_model: Callable[[str], None] | None = None,
     ) -> None:
         self.response = response
         # What the stream reads from (the client and its pool) lives as long as the stream:
         # ``for c in Client(...).stream(m)`` keeps no other reference to the client.
         self._owner = owner
-        self.state = ChatStreamState()
+        self.state = ChatStreamState(keep_think_tags, on_model)
         self._decoder = SSEDecoder()
         # The call's span ends with the stream: at its end, on an error, on close, or when the
         # stream is garbage collected unread.

@@ -63,6 +63,11 @@ class ThinkSplitter:
         """True inside a ``<think>`` block that has not been closed (yet)."""
         return self._state in (_OPENED, _THINKING)
 
+    @property
+    def answering(self) -> bool:
+        """True once the rest of the text is answer (nothing is held back any more)."""
+        return self._state == _ANSWER
+
     def feed(self, piece: str) -> tuple[str, str]:
         """Take the next piece of text; return the ``(reasoning, answer)`` to give out now."""
         if self._state == _ANSWER:
