@@ -314,6 +314,8 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         stop = stop if stop is not None else self.stop
         if stop:
             params["stop"] = stop
+        if self.keep_think_tags:
+            params["keep_think_tags"] = True
         return params
 
     def _default_extras(self, params: dict[str, Any]) -> dict[str, Any] | None:

@@ -294,6 +294,8 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             extras["verbosity"] = verbosity
         if "model_extras" in kwargs:
             extras.update(kwargs.pop("model_extras") or {})
+        if self.keep_think_tags:
+            params["keep_think_tags"] = True
         params.update(kwargs)
         if extras:
             params["model_extras"] = extras
