@@ -366,13 +366,17 @@ class ChatStreamState:
                 )
                 for c in state.tool_calls
             ]
+            text, reasoning = state.text, state.reasoning
+            if state.think is not None:  # a stream ended without a finish_reason: what was held
+                held_reasoning, held_text = state.think.held()
+                text, reasoning = text + held_text, reasoning + held_reasoning
             choice = ChatChoice(
                 index=index,
                 message=ChatResponseMessage(
                     role=state.role or "assistant",
-                    content=state.text or None,
+                    content=text or None,
                     tool_calls=tool_calls or None,
-                    reasoning_content=state.reasoning or None,
+                    reasoning_content=reasoning or None,
                     refusal=state.refusal or None,
                 ),
                 finish_reason=state.finish_reason,

@@ -108,6 +108,12 @@ class ThinkSplitter:
             text = text[end + len(CLOSE_TAG) :]
         return reasoning, answer
 
+    def held(self) -> tuple[str, str]:
+        """What `flush` would give out now, as ``(reasoning, answer)``, without giving it out."""
+        if self._state in (_OPENED, _THINKING):
+            return self._held, ""
+        return "", self._held
+
     def flush(self) -> tuple[str, str]:
         """The end of the text: give out what was held back, as ``(reasoning, answer)``."""
         held, self._held = self._held, ""

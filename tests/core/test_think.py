@@ -97,3 +97,19 @@ def test_separate_think_moves_the_block_to_reasoning() -> None:
     assert (third.text, third.reasoning_text) == ("", "call the tool")
     assert third.tool_calls is not None
     assert third.tool_calls[0].function.name == "f"
+
+
+def test_a_stream_that_ends_without_a_finish_reason_keeps_what_was_held() -> None:
+    from azureinference.streaming import ChatStreamState
+    from azureinference.types import ChatCompletionChunk
+
+    state = ChatStreamState()
+    for piece in ["<think>cut inside the tag </thi"]:
+        state.handle_chunk(
+            ChatCompletionChunk.model_validate(
+                {"choices": [{"index": 0, "delta": {"content": piece}}]}
+            )
+        )
+    state.done = True  # [DONE], and no finish_reason
+    message = (state.final().choices or [])[0].message
+    assert (message.text, message.reasoning_text) == (None, "cut inside the tag </thi")
