@@ -170,7 +170,8 @@ def read_refusal(err: APIStatusError, params: Mapping[str, Any]) -> Refused | No
     """What a 400/422 refusal of a request with ``params`` asks to change, if it is learnable.
 
     ``max_tokens`` named with advice to use ``max_completion_tokens`` (Azure OpenAI's and
-    OpenAI's ``unsupported_parameter``), or a sampling parameter of `LEARNABLE_PARAMS` the
+    OpenAI's ``unsupported_parameter``) or refused as such (the Model Inference API's 422
+    ``parameter_not_supported``), or a sampling parameter of `LEARNABLE_PARAMS` the
     request carried, refused as such (``unsupported_value``, ``unsupported_parameter``, the
     Model Inference API's 422 ``parameter_not_supported``). None for anything else: a refusal
     that names no parameter, or one that names another, teaches nothing here.
@@ -183,7 +184,9 @@ def read_refusal(err: APIStatusError, params: Mapping[str, Any]) -> Refused | No
     if (
         params.get("max_tokens") is not None
         and _names(err, "max_tokens")
-        and "max_completion_tokens" in reason
+        # Azure OpenAI says to use max_completion_tokens; the Model Inference API's 422 only
+        # that max_tokens is not supported (the resend proves or disproves the rest).
+        and ("max_completion_tokens" in reason or isinstance(err, UnsupportedParameterError))
     ):
         return Refused("max_tokens", reason, "max_completion_tokens")
     if not (isinstance(err, UnsupportedParameterError) or err.code in _REFUSAL_CODES):

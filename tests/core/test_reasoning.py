@@ -169,6 +169,17 @@ AZURE_TEMPERATURE = {
             {"top_p": 0.5},
             "top_p",
         ),
+        (  # the Model Inference API's 422 for max_tokens: resent as max_completion_tokens
+            422,
+            {
+                "status": 422,
+                "code": "parameter_not_supported",
+                "message": "One of the parameters contain invalid values.",
+                "detail": {"loc": ["body", "max_tokens"], "input": 5},
+            },
+            {"max_tokens": 5},
+            "max_tokens",
+        ),
         (  # a value out of range is the user's to fix
             400,
             {"error": {"message": "bad", "param": "temperature", "code": "invalid_value"}},

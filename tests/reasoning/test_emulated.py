@@ -153,3 +153,17 @@ def test_a_real_think_stream_cut_at_every_byte(azure_inference_emulator: Emulato
     assert expected[1].startswith("The user wrote to me")
     assert "<think>" not in expected[0] + expected[1]
     json.dumps(expected)
+
+
+def test_the_model_inference_route_learns_from_its_422(azure_inference_emulator: Emulator) -> None:
+    emu = azure_inference_emulator
+    llm = AzureAIChatCompletionsModel(
+        endpoint=emu.endpoint, credential=emu.key, model="emulator-reasoner", max_tokens=300
+    )
+    assert llm.invoke("Hi").content == "You said: Hi"
+    assert [
+        ("max_tokens" in r.json, r.json.get("max_completion_tokens")) for r in emu.requests
+    ] == [
+        (True, None),
+        (False, 300),
+    ]
