@@ -17,7 +17,7 @@ from azureinference.emulator import Emulator
 from azureinference.sse import SSEDecoder
 from azureinference.streaming import ChatStreamState
 from langchain_azureinference import AzureAIChatCompletionsModel
-from langchain_azureinference._convert import from_wire_chunk
+from langchain_azureinference._convert import from_wire_delta
 from llamaindex_azureinference import AzureAICompletionsModel
 
 
@@ -137,7 +137,7 @@ def test_a_real_think_stream_cut_at_every_byte(azure_inference_emulator: Emulato
         for piece in (raw[:cut], raw[cut:]):
             for event in decoder.feed(piece):
                 chunk = state.handle_event(event)
-                generation = from_wire_chunk(chunk) if chunk is not None else None
+                generation = from_wire_delta(state.delta(0)) if chunk is not None else None
                 if generation is not None:
                     text += str(generation.message.content)
                     reasoning += generation.message.additional_kwargs.get("reasoning_content", "")
