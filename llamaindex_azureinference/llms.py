@@ -8,6 +8,7 @@ images, ``model_extras`` and the core's errors, retries and endpoint forms.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import Any, Literal
 
@@ -43,6 +44,7 @@ from azureinference import (
     ChatCompletionChunk,
     ChatStreamState,
     Client,
+    ConfigurationError,
     JsonSchemaRefusedError,
     ModelInfo,
 )
@@ -53,6 +55,16 @@ from azureinference.adapters import (
     split_model_kwargs,
     stop_sequences,
     tool_choice_for,
+)
+from azureinference.responses_api import (
+    RESPONSES_FIELDS,
+    AsyncResponseStream,
+    Response,
+    ResponsesNotSupportedError,
+    ResponsesStreamState,
+    ResponseStream,
+    ResponseStreamEvent,
+    responses_only_features,
 )
 
 from ._connection import (
@@ -75,6 +87,7 @@ from ._convert import (
     tool_selections,
     usage_kwargs,
 )
+from ._responses import message_from_items, new_turns, response_kwargs, to_responses_input
 from ._structured import JsonSchemaProgram
 
 __all__ = ["AzureAICompletionsModel"]
@@ -185,6 +198,35 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         description="How structured_predict asks: the API's json_schema response format "
         "(falls back to function calling where refused), or function calling.",
     )
+    use_responses_api: bool | None = Field(
+        default=None,
+        description="Ask through the Responses API (POST .../responses) instead of chat "
+        "completions; None (default): when a parameter only it has is set (reasoning summaries, "
+        "include, store, previous_response_id, track_previous_responses). A model the endpoint "
+        "refuses it for falls back to chat completions, with one warning.",
+    )
+    reasoning_options: dict[str, Any] | None = Field(
+        default=None,
+        description="The Responses API's reasoning, e.g. {'effort': 'low', 'summary': 'auto'} "
+        "(in chat completions, its effort is sent as reasoning_effort).",
+    )
+    include: list[str] | None = Field(
+        default=None,
+        description="What the Responses API adds to its answers, e.g. "
+        "['reasoning.encrypted_content'] (sent back with the reasoning next turn).",
+    )
+    store: bool | None = Field(
+        default=None, description="Whether the service stores the answers (None: its default)."
+    )
+    previous_response_id: str | None = Field(
+        default=None,
+        description="The answer the next request continues (only the messages after the last "
+        "assistant message are sent with it).",
+    )
+    track_previous_responses: bool = Field(
+        default=False,
+        description="Continue from each answer: its id becomes previous_response_id.",
+    )
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     _credential: Any = PrivateAttr(default=None)
@@ -211,6 +253,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         )
         endpoint = resolve_endpoint(endpoint)
         super().__init__(endpoint=endpoint, client_kwargs=dict(client_kwargs or {}), **kwargs)
+        if self.use_responses_api is False and self._responses_only():
+            raise ConfigurationError(
+                f"use_responses_api=False, but {', '.join(self._responses_only())} only the "
+                "Responses API has: leave use_responses_api unset (or True)."
+            )
         self._credential = resolve_credential(credential)
         self._connection = make_connection(
             endpoint,
@@ -286,6 +333,9 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             value = getattr(self, name)
             if value is not None:
                 params[name] = value
+        effort = (self.reasoning_options or {}).get("effort")
+        if effort is not None:
+            params["reasoning_effort"] = effort
         extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, self.model_extras)
         # Not a field of the Model Inference API: an extra (extra-parameters: pass-through),
         # which Azure OpenAI and OpenAI take as the standard field it is.
@@ -312,10 +362,20 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         return ChatResponse(message=message, raw=RawAnswer(completion), additional_kwargs=extra)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        if self._responses_mode:
+            try:
+                return self._respond(messages, kwargs)
+            except ResponsesNotSupportedError as err:
+                self._fall_back(err, kwargs)
         completion = self._client.complete(to_wire_messages(messages), **self._params(kwargs))
         return self._chat_response(completion)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        if self._responses_mode:
+            try:
+                return await self._arespond(messages, kwargs)
+            except ResponsesNotSupportedError as err:
+                self._fall_back(err, kwargs)
         completion = await self._aclient.complete(
             to_wire_messages(messages), **self._params(kwargs)
         )
@@ -351,6 +411,20 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         )
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        if self._responses_mode:
+            return self._stream_respond(messages, kwargs)
+        return self._stream_complete(messages, kwargs)
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        if self._responses_mode:
+            return self._astream_respond(messages, kwargs)
+        return self._astream_complete(messages, kwargs)
+
+    def _stream_complete(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> ChatResponseGen:
         wire = to_wire_messages(messages)
         params = self._params(kwargs)
 
@@ -365,8 +439,8 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
 
         return gen()
 
-    async def _astream_chat(
-        self, messages: Sequence[ChatMessage], **kwargs: Any
+    def _astream_complete(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
     ) -> ChatResponseAsyncGen:
         wire = to_wire_messages(messages)
         params = self._params(kwargs)
@@ -380,6 +454,171 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
                         self._note_model(chunk.model)
                         noted = True
                     yield self._stream_response(stream.state, chunk)
+
+        return gen()
+
+    # --- the Responses API ---------------------------------------------------------------
+
+    def _responses_only(self, kwargs: dict[str, Any] | None = None) -> list[str]:
+        """What of the model's (and a call's) parameters only the Responses API has."""
+        params = {
+            "reasoning": self.reasoning_options,
+            "include": self.include,
+            "store": self.store,
+            "previous_response_id": self.previous_response_id,
+            **(kwargs or {}),
+        }
+        found = responses_only_features(params)
+        if self.track_previous_responses:
+            found.append("track_previous_responses")
+        return found
+
+    @property
+    def _responses_mode(self) -> bool:
+        if self.use_responses_api is not None:
+            return self.use_responses_api
+        return bool(self._responses_only())
+
+    def _responses_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The Responses parameters of a call: the model's, then ``model_kwargs``, then the call's.
+
+        ``temperature`` goes only where given (reasoning models refuse it, and the field's
+        default is LlamaIndex's), ``max_tokens`` as ``max_output_tokens``; chat-only parameters
+        set on the model (``stop``, ``seed``...) reach the core, which names them.
+        """
+        kwargs = dict(kwargs)
+        params: dict[str, Any] = {}
+        for name in _DEFAULTS:
+            value = getattr(self, name)
+            if value is None or (name == "temperature" and name not in self.model_fields_set):
+                continue
+            params["max_output_tokens" if name == "max_tokens" else name] = value
+        for name in ("include", "store", "previous_response_id"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.reasoning_options:
+            params["reasoning"] = dict(self.reasoning_options)
+        extras = split_model_kwargs(self.model_kwargs, RESPONSES_FIELDS, params, self.model_extras)
+        if "model_extras" in kwargs:
+            extras.update(kwargs.pop("model_extras") or {})
+        params.update(kwargs)
+        if extras:
+            params["model_extras"] = extras
+        return params
+
+    def _responses_request(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        params = self._responses_params(kwargs)
+        if params.get("previous_response_id"):
+            messages = new_turns(messages)  # the rest is in the answer continued
+        return to_responses_input(messages, store=params.get("store")), params
+
+    def _fall_back(self, err: ResponsesNotSupportedError, kwargs: dict[str, Any]) -> None:
+        """Chat completions for a model without the Responses API, unless asked what it lacks.
+
+        Raises:
+            ConfigurationError: A parameter only the Responses API has, naming the model.
+        """
+        if err.learned:
+            warnings.warn(err.fallback_warning, UserWarning, stacklevel=4)
+        features = self._responses_only(kwargs)
+        if features:
+            raise err.feature_error(features) from err
+
+    def _answered(self, response_id: str | None, model: str | None) -> None:
+        self._note_model(model)
+        if self.track_previous_responses and response_id:
+            self.previous_response_id = response_id
+
+    def _responses_chat_response(self, response: Response) -> ChatResponse:
+        self._answered(response.id, response.model)
+        usage = response.usage
+        message = message_from_items(
+            response.output, reasoning_tokens=usage.reasoning_tokens if usage else None
+        )
+        if response.finish_reason:
+            message.additional_kwargs["finish_reason"] = response.finish_reason
+        return ChatResponse(
+            message=message, raw=RawAnswer(response), additional_kwargs=response_kwargs(response)
+        )
+
+    def _respond(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatResponse:
+        wire, params = self._responses_request(messages, kwargs)
+        return self._responses_chat_response(self._client.respond(wire, **params))
+
+    async def _arespond(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> ChatResponse:
+        wire, params = self._responses_request(messages, kwargs)
+        return self._responses_chat_response(await self._aclient.respond(wire, **params))
+
+    def _responses_stream_response(
+        self, state: ResponsesStreamState, event: ResponseStreamEvent
+    ) -> ChatResponse:
+        """One response of a Responses stream: the message so far, from the core's state.
+
+        ``delta`` is the event's new text; usage, the response id and the finish reason come
+        with the terminal event (the id from the first).
+        """
+        extra: dict[str, Any] = {}
+        if state.finished:
+            answer = state.final()
+            self._answered(answer.id, answer.model)
+            usage = answer.usage
+            message = message_from_items(
+                answer.output, reasoning_tokens=usage.reasoning_tokens if usage else None
+            )
+            if answer.finish_reason:
+                message.additional_kwargs["finish_reason"] = answer.finish_reason
+            extra = response_kwargs(answer)
+        else:
+            message = message_from_items(state.items, partial=True)
+            if state.id:
+                extra["response_id"] = state.id
+        delta = event.delta if event.type == "response.output_text.delta" else None
+        return ChatResponse(
+            message=message,
+            delta=delta if isinstance(delta, str) else "",
+            raw=RawAnswer(event),
+            additional_kwargs=extra,
+        )
+
+    def _stream_respond(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> ChatResponseGen:
+        wire, params = self._responses_request(messages, kwargs)
+
+        def gen() -> ChatResponseGen:
+            try:
+                stream: ResponseStream = self._client.stream_response(wire, **params)
+            except ResponsesNotSupportedError as err:
+                self._fall_back(err, kwargs)
+                yield from self._stream_complete(messages, kwargs)
+                return
+            with stream:
+                for event in stream:
+                    yield self._responses_stream_response(stream.state, event)
+
+        return gen()
+
+    def _astream_respond(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> ChatResponseAsyncGen:
+        wire, params = self._responses_request(messages, kwargs)
+
+        async def gen() -> ChatResponseAsyncGen:
+            try:
+                stream: AsyncResponseStream = await self._aclient.stream_response(wire, **params)
+            except ResponsesNotSupportedError as err:
+                self._fall_back(err, kwargs)
+                async for response in self._astream_complete(messages, kwargs):
+                    yield response
+                return
+            async with stream:
+                async for event in stream:
+                    yield self._responses_stream_response(stream.state, event)
 
         return gen()
 
