@@ -10,6 +10,7 @@ the loops in ``Client`` and ``AsyncClient``.
 from __future__ import annotations
 
 import logging
+import math
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -441,18 +442,32 @@ class _BaseClient:
     # ---- pacing and retries (pure) ----
 
     def _cost(self, cost: Any, *args: Any) -> Cost | None:
-        """``cost(*args)`` where this call is paced (`RateLimiter`), else None (no cost at all)."""
+        """``cost(*args)`` where this call is paced (`RateLimiter`), else None (no cost at all).
+
+        Paced: every call with ``rate_limit=True`` or a set limit; bulk calls (inside `paced`);
+        and every call once the service answered 429 (`RateLimiter.engaged`).
+        """
         pacing = self._pacing
-        if pacing is False or (pacing is None and not is_paced()):
+        if pacing is False or (pacing is None and not is_paced() and not self.rate_limiter.engaged):
             return None
         return cost(*args)  # type: ignore[no-any-return]
 
-    def _paced_429(self, ticket: Ticket | None, response: httpx2.Response, throttled: int) -> bool:
-        """True for a 429 the limiter waits out (it paused on it) without using a retry."""
-        if ticket is None or response.status_code != 429 or throttled >= PACED_429_RETRIES:
+    def _paced_429(
+        self, ticket: Ticket | None, response: httpx2.Response, throttled: int, time_left: float
+    ) -> bool:
+        """True for a 429 the limiter waits out (it paused on it) without using a retry.
+
+        A call that was not paced joins the limiter's queue on its first 429 (the limiter
+        paces every call from then on), unless it asked for no retries. A wait longer than
+        ``max_retry_after`` or than the call's time left is not waited: the call fails at
+        once with `RateLimitError`.
+        """
+        if response.status_code != 429 or throttled >= PACED_429_RETRIES or self._pacing is False:
             return False
-        wait = parse_retry_after(response.headers)
-        return wait is None or wait <= self.retry_policy.max_retry_after
+        if self.retry_policy.max_retries == 0 and not (self._pacing or is_paced()):
+            return False  # a single call that asked for one request only
+        wait = parse_retry_after(response.headers) or 0.0
+        return wait <= self.retry_policy.max_retry_after and wait < time_left
 
     def _learn_usage(self, cost: Cost | None, usage: CompletionUsage | None) -> None:
         if cost is not None and usage is not None:
@@ -540,10 +555,31 @@ class _Call:
         deadline = self.request.extensions[DEADLINE] = self.client._deadline(self.timeout, self.req)
         return deadline
 
+    def pacing(self, cost: Cost | None) -> Cost | None:
+        """What to acquire from the limiter before this try (None: go unpaced).
+
+        The call's own cost where it is paced; for a call that was not, once the limiter
+        paces every call (the service answered 429), an estimate from the body's size.
+        """
+        if cost is not None or self.client._pacing is False:
+            return cost
+        if not self.client.rate_limiter.engaged:
+            return None
+        return float(len(self.req.content or b"")) / 4.0, None
+
     def paced(self, ticket: Ticket) -> None:
         """The limiter let the request go: its time counts from now."""
         self.ticket = ticket
         self.deadline = self._new_deadline()
+
+    def release(self) -> None:
+        """The call is over: give back a ticket whose answer was not seen.
+
+        Cancelled, ``get_token`` raised, an undecodable answer: its place goes back at once,
+        and a probe lets the others go.
+        """
+        if self.ticket is not None:
+            self.client.rate_limiter.abandon(self.ticket)
 
     def wait_after_error(self, exc: httpx2.RequestError) -> float:
         """Seconds to wait before retrying after a transport error.
@@ -570,9 +606,10 @@ class _Call:
         A 429 the limiter waits out gives `PACED` (send again at once: acquiring waits).
         """
         client = self.client
-        if self.ticket is not None:
+        if self.ticket is not None or (response.status_code == 429 and client._pacing is not False):
             client.rate_limiter.answered(self.ticket, response.status_code, response.headers)
-        if client._paced_429(self.ticket, response, self.throttled):
+        time_left = math.inf if self.deadline is None else self.deadline - time.monotonic()
+        if client._paced_429(self.ticket, response, self.throttled, time_left):
             self.throttled += 1
             return PACED
         delay = _within(self.deadline, client._retry_delay(self.attempt, response))

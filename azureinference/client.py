@@ -131,22 +131,27 @@ class Client(_ResponsesBase):
         http = self.http
         call = self._start(http, req)
         delay: float | None
-        while True:
-            if cost is not None:
-                call.paced(self.rate_limiter.acquire(*cost))
-            response = send_or_error(http.send, call.request, auth=self._auth, stream=req.stream)
-            if isinstance(response, httpx2.RequestError):
-                # Decided here, not in an except block: the error raised when no retry is left
-                # must not have the httpx2 error (its request holds the credential) as context.
-                delay = call.wait_after_error(response)
-            else:
-                delay = call.wait_after_answer(response)
-                if delay is None:
-                    return response
-                response.close()
-            note_retry()
-            if delay:  # a paced 429 is sent again at once: acquire() waits out the pause
-                time.sleep(delay)
+        try:
+            while True:
+                if (pace := call.pacing(cost)) is not None:
+                    call.paced(self.rate_limiter.acquire(*pace, deadline=call.deadline))
+                response = send_or_error(
+                    http.send, call.request, auth=self._auth, stream=req.stream
+                )
+                if isinstance(response, httpx2.RequestError):
+                    # Decided here, not in an except block: the error raised when no retry is left
+                    # must not have the httpx2 error (its request holds the credential) as context.
+                    delay = call.wait_after_error(response)
+                else:
+                    delay = call.wait_after_answer(response)
+                    if delay is None:
+                        return response
+                    response.close()
+                note_retry()
+                if delay:  # a paced 429 is sent again at once: acquire() waits out the pause
+                    time.sleep(delay)
+        finally:
+            call.release()
 
     def _request(
         self, req: PreparedRequest, cost: Cost | None = None
@@ -408,24 +413,27 @@ class AsyncClient(_ResponsesBase):
         http = await self.http()
         call = self._start(http, req)
         delay: float | None
-        while True:
-            if cost is not None:
-                call.paced(await self.rate_limiter.aacquire(*cost))
-            response = await asend_or_error(
-                http.send, call.request, auth=self._auth, stream=req.stream
-            )
-            if isinstance(response, httpx2.RequestError):
-                # Decided here, not in an except block: the error raised when no retry is left
-                # must not have the httpx2 error (its request holds the credential) as context.
-                delay = call.wait_after_error(response)
-            else:
-                delay = call.wait_after_answer(response)
-                if delay is None:
-                    return response
-                await response.aclose()
-            note_retry()
-            if delay:  # a paced 429 is sent again at once: aacquire() waits out the pause
-                await asyncio.sleep(delay)
+        try:
+            while True:
+                if (pace := call.pacing(cost)) is not None:
+                    call.paced(await self.rate_limiter.aacquire(*pace, deadline=call.deadline))
+                response = await asend_or_error(
+                    http.send, call.request, auth=self._auth, stream=req.stream
+                )
+                if isinstance(response, httpx2.RequestError):
+                    # Decided here, not in an except block: the error raised when no retry is left
+                    # must not have the httpx2 error (its request holds the credential) as context.
+                    delay = call.wait_after_error(response)
+                else:
+                    delay = call.wait_after_answer(response)
+                    if delay is None:
+                        return response
+                    await response.aclose()
+                note_retry()
+                if delay:  # a paced 429 is sent again at once: aacquire() waits out the pause
+                    await asyncio.sleep(delay)
+        finally:
+            call.release()
 
     async def _request(
         self, req: PreparedRequest, cost: Cost | None = None

@@ -261,27 +261,45 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+LONGEST_RETRY_AFTER = 31_536_000.0
+"""The longest wait read from a header (a year): a larger one (``inf``, ``1e309``, a date in
+year 9999) is read as this, so arithmetic on it never overflows."""
+
+
+def _seconds(value: float) -> float | None:
+    """A wait read from a header: None for NaN, else within 0..`LONGEST_RETRY_AFTER`."""
+    if value != value:  # NaN
+        return None
+    return min(max(0.0, value), LONGEST_RETRY_AFTER)
+
+
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Read ``retry-after-ms``, then ``Retry-After`` (seconds or an HTTP date) as seconds."""
+    """Read ``retry-after-ms``, then ``Retry-After`` (seconds or an HTTP date) as seconds.
+
+    The result is finite, at least 0 and at most `LONGEST_RETRY_AFTER`; None when neither
+    header is there or readable.
+    """
     ms = headers.get("retry-after-ms")
     if ms:
         try:
-            return max(0.0, float(ms) / 1000.0)
+            seconds = _seconds(float(ms) / 1000.0)
         except ValueError:
-            pass
+            seconds = None
+        if seconds is not None:
+            return seconds
     ra = headers.get("retry-after")
     if ra:
         try:
-            return max(0.0, float(ra))
+            return _seconds(float(ra))
         except ValueError:
             import email.utils
             import time
 
             try:
                 when = email.utils.parsedate_to_datetime(ra)
-            except (TypeError, ValueError):
+                return _seconds(when.timestamp() - time.time())
+            except (TypeError, ValueError, OverflowError, OSError):
                 return None
-            return max(0.0, when.timestamp() - time.time())
     return None
 
 

@@ -37,15 +37,17 @@ import asyncio
 import contextlib
 import contextvars
 import math
+import random as _random
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._fork import reset_after_fork
-from .errors import ConfigurationError, parse_retry_after
+from .errors import LONGEST_RETRY_AFTER, ConfigurationError, RateLimitError, parse_retry_after
 
 __all__ = [
     "PACED_429_RETRIES",
@@ -78,7 +80,6 @@ networks (a request a few milliseconds early is a 429)."""
 DEFAULT_PROBE_TIMEOUT = 10.0
 """How long other requests wait for the first answer before going unpaced."""
 
-_MIN_FACTOR = 0.5
 _IMAGE_TOKENS = 85  # what OpenAI charges for a low-detail image; a fair guess for any image
 
 
@@ -111,23 +112,39 @@ class RateLimitHeaders:
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
+LARGEST_LIMIT = 1e12
+"""The largest limit or remaining figure read from a header (more is read as this)."""
+
+MIN_TOKENS_LIMIT = 1000.0
+"""A reported token limit below this is not believed (Azure's smallest quota is 1,000 tokens a
+minute): ``x-ratelimit-limit-tokens: 1`` would make every request wait minutes."""
+
+MIN_REQUESTS_LIMIT = 1.0
+"""A reported request limit below this (``0.001``) is not believed."""
+
 
 def parse_duration(value: str | None) -> float | None:
-    """Seconds from ``"1.5"``, ``"20ms"``, ``"6m0s"`` or ``"1h2m3.5s"``; None if unreadable."""
+    """Seconds from ``"1.5"``, ``"20ms"``, ``"6m0s"`` or ``"1h2m3.5s"``; None if unreadable.
+
+    At most `LONGEST_RETRY_AFTER` (``"99999h"`` and ``"inf"`` are read as that).
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    parts = _DURATION.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value:
+        parts = _DURATION.findall(value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            return None
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds != seconds:  # NaN
         return None
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+    return min(max(0.0, seconds), LONGEST_RETRY_AFTER)
 
 
-def _number(headers: Mapping[str, str], name: str) -> float | None:
+def _number(headers: Mapping[str, str], name: str, floor: float = 0.0) -> float | None:
+    """A count from a header: None unless a number >= ``floor``; at most `LARGEST_LIMIT`."""
     value = headers.get(name)
     if value is None:
         return None
@@ -135,14 +152,21 @@ def _number(headers: Mapping[str, str], name: str) -> float | None:
         number = float(value)
     except ValueError:
         return None
-    return number if math.isfinite(number) and number >= 0 else None
+    if not math.isfinite(number):
+        return None
+    return min(number, LARGEST_LIMIT) if number >= floor else None
 
 
 def read_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders:
-    """Read the rate-limit headers of an answer (case-insensitive mappings, e.g. httpx's)."""
+    """Read the rate-limit headers of an answer (case-insensitive mappings, e.g. httpx's).
+
+    Every value is checked: limits under `MIN_TOKENS_LIMIT` / `MIN_REQUESTS_LIMIT`, negative or
+    unreadable figures are left out (None); large ones are capped (`LARGEST_LIMIT`,
+    `LONGEST_RETRY_AFTER`).
+    """
     return RateLimitHeaders(
-        limit_tokens=_number(headers, "x-ratelimit-limit-tokens"),
-        limit_requests=_number(headers, "x-ratelimit-limit-requests"),
+        limit_tokens=_number(headers, "x-ratelimit-limit-tokens", MIN_TOKENS_LIMIT),
+        limit_requests=_number(headers, "x-ratelimit-limit-requests", MIN_REQUESTS_LIMIT),
         remaining_tokens=_number(headers, "x-ratelimit-remaining-tokens"),
         remaining_requests=_number(headers, "x-ratelimit-remaining-requests"),
         reset_tokens=parse_duration(headers.get("x-ratelimit-reset-tokens")),
@@ -296,15 +320,32 @@ def pacing_mode(rate_limit: bool | None, limiter: RateLimiter) -> bool | None:
 
 # ---- the limiter ----------------------------------------------------------------------------
 
+_LANES = ("tokens", "requests")
+_MIN_FACTOR = 0.5  # a set or reported limit is never paced below half
+_DECREASE = 0.9  # the pace after a 429, of the pace before (a limit is known)
+_RECOVERY_PER_SECOND = 0.1  # share of a known limit regained per second of clean answers
+_FOUND_DECREASE = 0.85  # the found pace after a 429 (no limit known), of the service's pace
+_FOUND_INCREASE = 0.05  # share of the found pace added per second of clean answers
+_FOUND_PROBE = 0.5  # ...and while the first estimate is checked (until a second congestion)
+_FOUND_FLOOR = {"tokens": 60.0, "requests": MIN_REQUESTS_LIMIT}  # per minute
+_METER_SECONDS = 2.0  # how far back the service's admitted pace is measured
+_PAUSE_JITTER = 0.1  # wake-ups after a 429's pause are spread over 10% of it
+
+DEFAULT_MAX_PAUSE = 60.0
+"""The longest ``retry-after`` the limiter pauses for (`RetryPolicy.max_retry_after`'s
+default): a longer one fails the call that met it, and the others go on unpaused."""
+
 
 class _Lane:
     """One quota (tokens or requests) as a credit line; pure arithmetic on a given ``now``.
 
     ``credit(now)`` grows at ``rate`` per second. ``tail`` is the sum of all costs reserved. A
     request reserved at ``q = tail + cost`` may go once credit >= ``q - max(burst, cost)``.
+    A request that leaves the queue before going (cancelled) is a ``refund``: the requests
+    behind it wait for that much less, and once all before it have gone it becomes credit.
     """
 
-    __slots__ = ("anchor_c", "anchor_t", "burst", "burst_seconds", "rate", "tail")
+    __slots__ = ("anchor_c", "anchor_t", "burst", "burst_seconds", "rate", "refunds", "tail")
 
     def __init__(self, per_minute: float, burst_seconds: float, now: float) -> None:
         self.burst_seconds = burst_seconds
@@ -313,6 +354,7 @@ class _Lane:
         self.anchor_t = now
         self.anchor_c = 0.0
         self.tail = 0.0
+        self.refunds: list[tuple[float, float]] = []
 
     def credit(self, now: float) -> float:
         return self.anchor_c + self.rate * (now - self.anchor_t)
@@ -329,24 +371,76 @@ class _Lane:
 
     def reserve(self, cost: float, now: float) -> tuple[float, float]:
         """Queue ``cost``; returns (its place, the credit it waits for)."""
+        self.settle(now)
         credit = self.credit(now)
         if credit > self.tail:  # idle: a full bucket holds one burst, never more
             self._rebase(now, self.tail)
+            self.refunds.clear()
         self.tail += cost
         return self.tail, self.tail - max(self.burst, cost)
 
-    def wait(self, threshold: float, now: float) -> float:
-        """Seconds until the credit reaches ``threshold``."""
+    def wait(self, threshold: float, now: float, place: float | None = None) -> float:
+        """Seconds until the credit reaches ``threshold`` (less the refunds ahead of ``place``)."""
+        if self.refunds and place is not None:
+            threshold -= sum(c for p, c in self.refunds if p < place)
         missing = threshold - self.credit(now)
         return missing / self.rate if missing > 0 else 0.0
 
     def level(self, place: float, now: float) -> float:
-        """What the bucket holds once the request at ``place`` has taken its cost."""
-        return min(self.burst, self.burst + self.credit(now) - place)
+        """What the bucket holds once the request at ``place`` has taken its cost (>= 0)."""
+        return max(0.0, min(self.burst, self.burst + self.credit(now) - place))
 
     def shift(self, units: float) -> None:
         """Add (or take away) credit: every pending request moves with it."""
         self.anchor_c += units
+
+    def cancel(self, place: float, cost: float) -> None:
+        """Take a request that will not go out of the queue."""
+        if place >= self.tail - 1e-9:
+            self.tail -= cost  # the last one: nobody is behind it
+        else:
+            self.refunds.append((place, cost))
+
+    def settle(self, now: float) -> None:
+        """Turn the refunds that every pending request is behind into credit."""
+        if not self.refunds:
+            return
+        credit = self.credit(now)
+        keep = []
+        for place, cost in self.refunds:
+            if credit >= place - max(self.burst, cost):
+                self.anchor_c += cost
+            else:
+                keep.append((place, cost))
+        self.refunds = keep
+
+
+class _Meter:
+    """The service's admitted pace: tokens and requests of the answers of the last seconds."""
+
+    __slots__ = ("events", "tokens")
+
+    def __init__(self) -> None:
+        self.events: deque[tuple[float, float]] = deque()
+        self.tokens = 0.0
+
+    def add(self, now: float, tokens: float) -> None:
+        self.events.append((now, tokens))
+        self.tokens += tokens
+        self._drop(now)
+
+    def _drop(self, now: float) -> None:
+        while self.events and self.events[0][0] < now - _METER_SECONDS:
+            self.tokens -= self.events.popleft()[1]
+
+    def per_minute(self, lane: str, now: float) -> float:
+        """Tokens or requests a minute admitted lately (over at least one second)."""
+        self._drop(now)
+        if not self.events:
+            return 0.0
+        span = min(_METER_SECONDS, max(1.0, now - self.events[0][0]))
+        total = self.tokens if lane == "tokens" else float(len(self.events))
+        return total * 60.0 / span
 
 
 @dataclass
@@ -357,6 +451,9 @@ class Ticket:
         prompt_tokens: The request's estimated prompt (or input) tokens, before the learned ratio.
         tokens: The tokens charged.
         probe: This request goes alone to learn the limits.
+        sent: `RateLimiter.mark_sent` let it go.
+        done: Its answer was seen, or it was given up (`RateLimiter.abandon`).
+        jitter: Its share, in [0, 1), of the spread of wake-ups after a pause.
     """
 
     prompt_tokens: float = 0.0
@@ -369,12 +466,20 @@ class Ticket:
     token_level: float | None = None
     request_level: float | None = None
     generation: int = 0
+    sent: bool = False
+    done: bool = False
+    jitter: float = 0.0
 
 
 def _positive(name: str, value: float | None) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not value > 0
+        or not math.isfinite(value)
+    ):
         raise ConfigurationError(f"{name} must be a number > 0 (or None), not {value!r}.")
     return float(value)
 
@@ -383,17 +488,19 @@ class RateLimiter:
     """Paces the requests of one client (all its threads and tasks) to the deployment's quota.
 
     Args:
-        tokens_per_minute: The token quota to keep under, whatever the service reports (a Ray
-            worker's share, a quota kept for other traffic); None: learn it from
-            ``x-ratelimit-limit-tokens``.
+        tokens_per_minute: The most tokens a minute to send, whatever the service reports (a
+            Ray worker's share, a quota kept for other traffic); a lower
+            ``x-ratelimit-limit-tokens`` lowers it. None: learn it from the service.
         requests_per_minute: The request quota, likewise.
         learn: Read the service's rate-limit headers (limits, remaining, resets).
         burst_seconds: How much quota may go at once, in seconds of quota.
         probe_timeout: Seconds other requests wait for the first answer when no limit is known.
         headroom: The share of the limit to pace to (default 0.98).
+        max_pause: The longest ``retry-after`` to pause every request for (seconds).
         clock: Monotonic seconds (injectable for tests).
         sleep: The sync sleep (injectable for tests).
         asleep: The async sleep (injectable for tests).
+        random: Numbers in [0, 1) for the jitter of pauses (injectable for tests).
 
     Raises:
         ConfigurationError: A limit or setting that is not a positive number.
@@ -408,9 +515,11 @@ class RateLimiter:
         burst_seconds: float = DEFAULT_BURST_SECONDS,
         probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
         headroom: float = DEFAULT_HEADROOM,
+        max_pause: float = DEFAULT_MAX_PAUSE,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         asleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
     ) -> None:
         self.tokens_per_minute = _positive("tokens_per_minute", tokens_per_minute)
         self.requests_per_minute = _positive("requests_per_minute", requests_per_minute)
@@ -418,21 +527,29 @@ class RateLimiter:
         self.probe_timeout = float(_positive("probe_timeout", probe_timeout) or 0)
         self.learn = learn
         self.headroom = float(_positive("headroom", headroom) or 0)
+        self.max_pause = float(_positive("max_pause", max_pause) or 0)
         self._clock = clock
         self._sleep = sleep
         self._asleep = asleep
+        self._random = random
         self._init_state()
 
     def _init_state(self) -> None:
         # Also in a forked child (`_after_fork`): pacing is per process, as for a pickled copy.
         reset_after_fork(self)
         self._lock = threading.Lock()
-        self._learned_tokens: float | None = None
-        self._learned_requests: float | None = None
+        self._reported: dict[str, float | None] = dict.fromkeys(_LANES)  # x-ratelimit-limit-*
+        self._inferred: dict[str, float | None] = dict.fromkeys(_LANES)  # remaining + cost
+        self._found: dict[str, float | None] = dict.fromkeys(_LANES)  # after 429s, no limit
+        self._found_step: dict[str, float] = dict.fromkeys(_LANES, 0.0)
+        self._probing = False
         self._tokens: _Lane | None = None
         self._requests: _Lane | None = None
+        self._meter = _Meter()
         self._factor = 1.0
+        self._recovered_at = -math.inf
         self._blocked_until = -math.inf
+        self._spread = 0.0
         self._ratio = 1.0
         self._completion = 0.0
         self._usage_seen = 0
@@ -460,9 +577,11 @@ class RateLimiter:
             "burst_seconds": self.burst_seconds,
             "headroom": self.headroom,
             "probe_timeout": self.probe_timeout,
+            "max_pause": self.max_pause,
             "_clock": self._clock,
             "_sleep": self._sleep,
             "_asleep": self._asleep,
+            "_random": self._random,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -476,15 +595,25 @@ class RateLimiter:
 
     # ---- limits ---------------------------------------------------------------------------
 
+    def _known(self, lane: str) -> float | None:
+        """The lane's limit before any slowdown.
+
+        The set one (lowered by a lower reported one), else the reported one, else the one
+        inferred from ``remaining``.
+        """
+        explicit = self.tokens_per_minute if lane == "tokens" else self.requests_per_minute
+        reported = self._reported[lane]
+        if explicit is not None:
+            return min(explicit, reported) if reported is not None else explicit
+        return reported if reported is not None else self._inferred[lane]
+
     def limit(self, lane: str) -> float | None:
         """The per-minute limit in force for ``"tokens"`` or ``"requests"`` (None: unpaced)."""
-        explicit = self.tokens_per_minute if lane == "tokens" else self.requests_per_minute
-        learned = self._learned_tokens if lane == "tokens" else self._learned_requests
-        known = explicit if explicit is not None else learned
-        return known * self._factor if known is not None else None
+        known = self._known(lane)
+        return known * self._factor if known is not None else self._found[lane]
 
     def _configure(self, now: float) -> None:
-        for name in ("tokens", "requests"):
+        for name in _LANES:
             limit = self.limit(name)
             attr = f"_{name}"
             lane: _Lane | None = getattr(self, attr)
@@ -499,8 +628,20 @@ class RateLimiter:
 
     @property
     def knows_limits(self) -> bool:
-        """True once any limit is known (set, or learned from a header)."""
+        """True once any limit is known (set, reported, inferred or found after 429s)."""
         return self._tokens is not None or self._requests is not None
+
+    @property
+    def engaged(self) -> bool:
+        """True when every call should be paced, not only bulk calls.
+
+        That is: a limit is set; the service answered 429; it reports its quota (a limit or
+        what remains); or it has not answered yet (the first call goes alone: concurrent
+        calls, a user's ``asyncio.gather``, wait for what it teaches, not stampede).
+        """
+        if self.tokens_per_minute or self.requests_per_minute or self.throttled:
+            return True
+        return self.learn and (self.knows_limits or not self._answered)
 
     # ---- the decisions (pure, given now) --------------------------------------------------
 
@@ -518,6 +659,7 @@ class RateLimiter:
         """Queue a request; None means: wait, the first request is still learning the limits."""
         with self._lock:
             ticket = Ticket(prompt_tokens, self.charge(prompt_tokens, completion_tokens))
+            ticket.jitter = self._random()
             if not self.knows_limits and self.learn and not self._answered:
                 if self._probe_since is None:
                     self._probe_since = now
@@ -525,28 +667,41 @@ class RateLimiter:
                     return ticket
                 if now - self._probe_since < self.probe_timeout:
                     return None
-            if self._tokens is not None:
-                ticket.token_place, ticket.token_threshold = self._tokens.reserve(
-                    ticket.tokens, now
-                )
-            if self._requests is not None:
-                ticket.request_place, ticket.request_threshold = self._requests.reserve(1.0, now)
+            self._enqueue(ticket, now)
             return ticket
 
     def delay(self, ticket: Ticket, now: float) -> float:
         """Seconds the request must still wait (0: send it now)."""
         with self._lock:
+            self._enqueue(ticket, now)
             wait = self._blocked_until - now
+            if wait > 0:  # each request wakes at its own time after a pause, never together
+                wait += self._spread * ticket.jitter
             if self._tokens is not None and ticket.token_threshold is not None:
-                wait = max(wait, self._tokens.wait(ticket.token_threshold, now))
+                lane_wait = self._tokens.wait(ticket.token_threshold, now, ticket.token_place)
+                wait = max(wait, lane_wait)
             if self._requests is not None and ticket.request_threshold is not None:
-                wait = max(wait, self._requests.wait(ticket.request_threshold, now))
+                lane_wait = self._requests.wait(ticket.request_threshold, now, ticket.request_place)
+                wait = max(wait, lane_wait)
             return max(0.0, wait)
+
+    def _enqueue(self, ticket: Ticket, now: float) -> None:
+        """Give a ticket its places in lanes that appeared since it was reserved.
+
+        A 429 found a pace: requests waiting since before go at that pace too, not at once.
+        """
+        if ticket.sent or ticket.done:
+            return
+        if self._tokens is not None and ticket.token_place is None:
+            ticket.token_place, ticket.token_threshold = self._tokens.reserve(ticket.tokens, now)
+        if self._requests is not None and ticket.request_place is None:
+            ticket.request_place, ticket.request_threshold = self._requests.reserve(1.0, now)
 
     def mark_sent(self, ticket: Ticket, now: float) -> None:
         """Record what the local buckets hold as the request goes (compared with ``remaining``)."""
         with self._lock:
             self.sent += 1
+            ticket.sent = True
             ticket.generation = self._generation
             if self._tokens is not None and ticket.token_place is not None:
                 ticket.token_level = self._tokens.level(ticket.token_place, now)
@@ -556,69 +711,169 @@ class RateLimiter:
     def observe(
         self, ticket: Ticket | None, status: int, headers: Mapping[str, str], now: float
     ) -> None:
-        """Learn from an answer: limits, remaining quota, and 429 pauses."""
+        """Learn from an answer: limits, remaining quota, the service's pace, and 429 pauses."""
         info = read_rate_limit_headers(headers) if self.learn or status == 429 else None
         with self._lock:
             self._answered = True
-            if ticket is not None and ticket.probe:
-                self._probe_since = None
+            self._finish(ticket)
             if info is not None and self.learn:
-                if info.limit_tokens:
-                    self._learned_tokens = info.limit_tokens
-                if info.limit_requests:
-                    self._learned_requests = info.limit_requests
+                self._learn_limits(info, ticket, status)
             if status == 429:
                 self.throttled += 1
-                if ticket is None or ticket.generation == self._generation:
-                    # Once per congestion: the other 429s of requests sent before it say the
-                    # same thing again.
-                    self._generation += 1
-                    self._factor = max(_MIN_FACTOR, self._factor * 0.9)
+                if self._new_congestion(ticket, now):
+                    self._slow_down(now)  # once per congestion, not once per 429 of it
                 self._configure(now)
-                wait = None
-                if info is not None:
-                    wait = info.retry_after
-                    if wait is None:
-                        resets = [r for r in (info.reset_tokens, info.reset_requests) if r]
-                        wait = min(resets) if resets else None
-                self._pause(1.0 if wait is None else wait, now)
+                self._pause(self._retry_wait(info), now)
                 return
-            if self._factor < 1.0:
-                self._factor = min(1.0, self._factor + 0.01)
+            self._meter.add(now, ticket.tokens if ticket is not None else 0.0)
+            self._speed_up(now)
             self._configure(now)
             if info is not None and ticket is not None and ticket.generation == self._generation:
-                self._correct(self._tokens, info.remaining_tokens, ticket.token_level, ticket)
-                self._correct(self._requests, info.remaining_requests, ticket.request_level, ticket)
+                self._correct(self._tokens, info.remaining_tokens, ticket.token_level)
+                self._correct(self._requests, info.remaining_requests, ticket.request_level)
 
-    def _correct(
-        self, lane: _Lane | None, remaining: float | None, level: float | None, ticket: Ticket
-    ) -> None:
-        if lane is None or remaining is None or level is None:
+    # ---- the steps of observe (called under the lock) ------------------------------------
+
+    def _finish(self, ticket: Ticket | None) -> None:
+        """The ticket's request is over: a probe lets the others go."""
+        if ticket is None:
             return
-        cap = max(lane.burst, ticket.tokens if lane is self._tokens else 1.0)
-        diff = remaining - level
-        explicit = self.tokens_per_minute if lane is self._tokens else self.requests_per_minute
-        if diff > 0 and explicit is not None:
-            return  # a set limit is a cap: a shared deployment's room is not ours to take
-        lane.shift(max(-cap, min(cap, diff)))
+        ticket.done = True
+        if ticket.probe:
+            self._probe_since = None
+
+    def _learn_limits(self, info: RateLimitHeaders, ticket: Ticket | None, status: int) -> None:
+        """Reported limits, and limits inferred from ``remaining`` where none is reported.
+
+        A request the service charged left ``remaining``: the bucket held at least
+        ``remaining + cost``, so that is a floor for the limit (exact from a full bucket).
+        """
+        charged = status != 429 and ticket is not None
+        tokens = ticket.tokens if charged and ticket is not None else 0.0
+        for lane, limit, remaining, cost in (
+            ("tokens", info.limit_tokens, info.remaining_tokens, tokens),
+            ("requests", info.limit_requests, info.remaining_requests, 1.0 if charged else 0.0),
+        ):
+            if limit is not None:
+                self._reported[lane] = limit
+            if remaining is not None:
+                floor = MIN_TOKENS_LIMIT if lane == "tokens" else MIN_REQUESTS_LIMIT
+                seen = min(remaining + cost, LARGEST_LIMIT)
+                if seen >= floor and seen > (self._inferred[lane] or 0.0):
+                    self._inferred[lane] = seen
+
+    def _new_congestion(self, ticket: Ticket | None, now: float) -> bool:
+        """True for a 429 that says something new.
+
+        That is a 429 of a request sent since the last slowdown, or, for a request that was
+        not paced, one met after the last slowdown's pause.
+        """
+        if ticket is not None:
+            return ticket.generation == self._generation
+        return now > self._recovered_at
+
+    def _slow_down(self, now: float) -> None:
+        """A new congestion: lower the known limits' pace, and find one where none is known."""
+        self._generation += 1
+        self._recovered_at = max(now, self._blocked_until)
+        if any(self._known(lane) is not None for lane in _LANES):
+            self._factor = max(_MIN_FACTOR, self._factor * _DECREASE)
+        for lane in _LANES:
+            if self._known(lane) is not None:
+                continue
+            admitted = self._meter.per_minute(lane, now) or math.inf
+            found = min(self._found[lane] or math.inf, admitted)
+            if found == math.inf:
+                continue  # nothing admitted yet to take a pace from: the pause only
+            # The first estimate (taken in a storm's first answers) is rough: grow fast from it
+            # until the next 429 shows where the ceiling is, then by small steps.
+            self._probing = self._found[lane] is None
+            self._found[lane] = max(_FOUND_FLOOR[lane], found * _FOUND_DECREASE)
+            self._found_step[lane] = self._found[lane] * _FOUND_INCREASE  # type: ignore[operator]
+
+    def _speed_up(self, now: float) -> None:
+        """A clean answer: regain pace for the time since the last step (a few seconds in all)."""
+        elapsed = max(0.0, now - self._recovered_at)
+        if elapsed == 0.0:
+            return
+        self._recovered_at = now
+        if self._factor < 1.0:
+            self._factor = min(1.0, self._factor + _RECOVERY_PER_SECOND * min(elapsed, 10.0))
+        for lane in _LANES:
+            found = self._found[lane]
+            if found is None or self._known(lane) is not None:
+                continue
+            step = found * _FOUND_PROBE if self._probing else self._found_step[lane]
+            found += step * min(elapsed, 10.0)
+            # What the service just admitted, it will admit again (in-flight answers after a
+            # first 429 tell its pace better than the moment of the 429 did).
+            admitted = self._meter.per_minute(lane, now) * _FOUND_DECREASE
+            self._found[lane] = min(LARGEST_LIMIT, max(found, admitted))
+
+    def _retry_wait(self, info: RateLimitHeaders | None) -> float:
+        """How long a 429 asks to wait: ``retry-after``, else the sooner reset, else 1 s."""
+        if info is None:
+            return 1.0
+        if info.retry_after is not None:
+            return info.retry_after
+        resets = [r for r in (info.reset_tokens, info.reset_requests) if r]
+        return min(resets) if resets else 1.0
+
+    def _correct(self, lane: _Lane | None, remaining: float | None, level: float | None) -> None:
+        """Take from the credit what the service has left less than the local bucket.
+
+        Others share the deployment, or it counts more. Never the other way: ``remaining`` is
+        a per-minute figure while the service checks short windows, so room it reports is no
+        room to burst into.
+        """
+        if lane is None or remaining is None or level is None or remaining >= level:
+            return
+        lane.shift(max(-lane.burst, remaining - level))
 
     def _pause(self, seconds: float, now: float) -> None:
+        """Hold every request for ``seconds`` (each up to 10% more: its own ``jitter``).
+
+        The local buckets are emptied: after it requests go one by one at the pace, not in a
+        burst. A pause longer than ``max_pause`` is not taken: the call that met it fails.
+        """
+        if seconds > self.max_pause:
+            return
         until = now + seconds
         extra = until - max(self._blocked_until, now)
         if extra <= 0:
             return
+        drain = self._blocked_until <= now  # a new pause, not a longer one
         self._blocked_until = until
+        self._spread = max(self._spread if not drain else 0.0, _PAUSE_JITTER * seconds)
         for lane in (self._tokens, self._requests):
             if lane is not None:
                 # The pending requests keep their spacing and start again after the pause.
-                credit = min(lane.credit(now), lane.tail)
+                credit = min(lane.credit(now), lane.tail) - (lane.burst if drain else 0.0)
                 lane._rebase(now, credit - lane.rate * extra)
 
+    def paused_for(self, now: float) -> float:
+        """Seconds left of the pause a 429 asked for (0: none)."""
+        return max(0.0, self._blocked_until - now)
+
     def abandon(self, ticket: Ticket) -> None:
-        """A request that got no answer (connection error): let another one learn the limits."""
+        """Give a ticket up: it did not go (cancelled, failed before sending) or got no answer.
+
+        A request that did not go leaves the queue (those behind it move up); a probe lets
+        another request learn the limits at once. Calling it twice, or after the answer, is
+        harmless.
+        """
         with self._lock:
+            if ticket.done:
+                return
+            ticket.done = True
             if ticket.probe:
                 self._probe_since = None
+            if ticket.sent:
+                return
+            if self._tokens is not None and ticket.token_place is not None:
+                self._tokens.cancel(ticket.token_place, ticket.tokens)
+            if self._requests is not None and ticket.request_place is not None:
+                self._requests.cancel(ticket.request_place, 1.0)
 
     def learn_usage(
         self, estimated: float, prompt_tokens: int | None, completion_tokens: int | None
@@ -647,43 +902,93 @@ class RateLimiter:
     # ---- the drivers ----------------------------------------------------------------------
 
     def _next(
-        self, ticket: Ticket | None, prompt: float, completion: float | None, poll: float
+        self,
+        ticket: Ticket | None,
+        prompt: float,
+        completion: float | None,
+        poll: float,
+        deadline: float | None,
     ) -> tuple[Ticket | None, float]:
         now = self._clock()
+        self._check_deadline(now, deadline)
         if ticket is None:
             ticket = self.reserve(prompt, completion, now)
             if ticket is None:
                 return None, poll
         wait = self.delay(ticket, now)
-        if wait <= 0:
+        if wait < 1e-6:  # below the clock's resolution: now (a sleep that short may not count)
             self.mark_sent(ticket, now)
             return ticket, 0.0
         # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile.
         return ticket, wait if wait < 0.05 else max(0.05, wait / 2)
 
-    def acquire(self, prompt_tokens: float, completion_tokens: float | None = None) -> Ticket:
-        """Wait (sleeping this thread) until a request may go; returns its ticket."""
+    def _check_deadline(self, now: float, deadline: float | None) -> None:
+        """Fail at once when the service's pause outlasts the call's deadline."""
+        pause = self._blocked_until - now
+        if deadline is not None and pause > 0 and now + pause > deadline:
+            raise RateLimitError(
+                f"The service asked to wait {pause:.3g}s before more requests (429, "
+                f"retry-after), longer than this call's time left ({max(0.0, deadline - now):.3g}s"
+                "); not waiting.",
+                status_code=429,
+                retry_after=pause,
+            )
+
+    def acquire(
+        self,
+        prompt_tokens: float,
+        completion_tokens: float | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> Ticket:
+        """Wait (sleeping this thread) until a request may go; returns its ticket.
+
+        Args:
+            prompt_tokens: The request's estimated prompt (or input) tokens.
+            completion_tokens: The completion it may use (``max_tokens``), None: unknown.
+            deadline: When the call must be over (the clock's time), None: no deadline.
+
+        Raises:
+            RateLimitError: A pause the service asked for (429) lasts past ``deadline``.
+        """
         ticket: Ticket | None = None
         poll = 0.002
-        while True:
-            ticket, wait = self._next(ticket, prompt_tokens, completion_tokens, poll)
-            if ticket is not None and wait == 0.0:
-                return ticket
-            poll = min(poll * 2, 0.05)
-            self._sleep(wait)
+        try:
+            while True:
+                ticket, wait = self._next(ticket, prompt_tokens, completion_tokens, poll, deadline)
+                if ticket is not None and wait == 0.0:
+                    return ticket
+                poll = min(poll * 2, 0.05)
+                self._sleep(wait)
+        except BaseException:
+            if ticket is not None:
+                self.abandon(ticket)
+            raise
 
     async def aacquire(
-        self, prompt_tokens: float, completion_tokens: float | None = None
+        self,
+        prompt_tokens: float,
+        completion_tokens: float | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Ticket:
-        """Wait (without blocking the event loop) until a request may go; returns its ticket."""
+        """Wait (without blocking the event loop) until a request may go; see `acquire`.
+
+        A task cancelled while it waits leaves the queue.
+        """
         ticket: Ticket | None = None
         poll = 0.002
-        while True:
-            ticket, wait = self._next(ticket, prompt_tokens, completion_tokens, poll)
-            if ticket is not None and wait == 0.0:
-                return ticket
-            poll = min(poll * 2, 0.05)
-            await self._asleep(wait)
+        try:
+            while True:
+                ticket, wait = self._next(ticket, prompt_tokens, completion_tokens, poll, deadline)
+                if ticket is not None and wait == 0.0:
+                    return ticket
+                poll = min(poll * 2, 0.05)
+                await self._asleep(wait)
+        except BaseException:
+            if ticket is not None:
+                self.abandon(ticket)
+            raise
 
     def answered(self, ticket: Ticket | None, status: int, headers: Mapping[str, str]) -> None:
         """`observe` at the clock's now."""

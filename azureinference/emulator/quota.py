@@ -8,8 +8,9 @@ tokens); otherwise it is refused with 429 and told how long to wait until they w
 Time: the emulator reads a clock (``time.monotonic`` unless ``EmulatorConfig.clock`` gives
 another) in real seconds and multiplies elapsed time by ``EmulatorConfig.time_scale``: with
 ``time_scale=60`` a minute's quota refills in one real second. ``reset`` and ``retry-after``
-values are real time (what the client must wait); ``x-ratelimit-limit-*`` report the
-configured per-minute figures.
+values are real time (what the client must wait); ``x-ratelimit-limit-*`` report the limit
+per real minute (the configured figure times ``time_scale``), so a client that paces to them
+paces in real time; ``remaining`` is what the bucket holds.
 
 All pure arithmetic on a given ``now``, so tests feed it clocks.
 """
@@ -142,7 +143,10 @@ class DeploymentQuota:
         out: dict[str, str] = {}
         for unit, bucket in self._buckets():
             bucket.refill(now, time_scale)
-            out[f"x-ratelimit-limit-{unit}"] = str(bucket.limit)
+            per_real_minute = bucket.limit * time_scale
+            out[f"x-ratelimit-limit-{unit}"] = (
+                str(round(per_real_minute)) if per_real_minute >= 1 else f"{per_real_minute:.3g}"
+            )
             out[f"x-ratelimit-remaining-{unit}"] = str(max(0, int(bucket.level)))
             out[f"x-ratelimit-reset-{unit}"] = format_duration(bucket.until_full(time_scale))
         return out

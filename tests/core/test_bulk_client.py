@@ -61,15 +61,22 @@ def test_a_failed_batch_names_its_inputs(sync: bool) -> None:
     assert "This input is refused." in str(info.value)
 
 
-def test_single_calls_are_not_paced_unless_a_limit_is_set() -> None:
+def test_single_calls_are_paced_only_where_the_quota_is_known_or_was_met() -> None:
+    with (
+        quota_server(6_000_000, 60_000, headers="none") as server,
+        Client(server.endpoint, KEY, model="m") as client,
+    ):
+        client.complete([{"role": "user", "content": "Hi"}])  # the first goes alone
+        client.embed(["doc 1"])
+        assert client.rate_limiter.sent == 1  # nothing reported: single calls unpaced
+        with paced():
+            client.complete([{"role": "user", "content": "Hi"}])
+        assert client.rate_limiter.sent == 2
     with quota_server(6_000_000, 60_000) as server:
         with Client(server.endpoint, KEY, model="m") as client:
             client.complete([{"role": "user", "content": "Hi"}])
             client.embed(["doc 1"])
-            assert client.rate_limiter.sent == 0
-            with paced():
-                client.complete([{"role": "user", "content": "Hi"}])
-            assert client.rate_limiter.sent == 1
+            assert client.rate_limiter.sent == 2  # the service reports its quota: paced
         with Client(server.endpoint, KEY, model="m", tokens_per_minute=600_000) as client:
             client.complete([{"role": "user", "content": "Hi"}])
             assert client.rate_limiter.sent == 1
@@ -101,3 +108,49 @@ def test_bad_bulk_settings_are_named() -> None:
         Client("http://127.0.0.1:1", KEY, tokens_per_minute=-1)
     with pytest.raises(ConfigurationError, match="rate_limiter"):
         Client("http://127.0.0.1:1", KEY, rate_limiter=RateLimiter(), tokens_per_minute=10)
+
+
+# ---- a probe that ends any way frees the limiter (issue 21.4) -------------------------------
+
+
+class _NoToken:
+    def get_token(self, *scopes: str, **kw: Any) -> Any:
+        raise RuntimeError("the token service is down")
+
+
+class _StalledToken:
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+
+    async def get_token(self, *scopes: str, **kw: Any) -> Any:
+        self.entered.set()
+        await asyncio.Event().wait()  # never answers
+
+
+def test_a_probe_whose_get_token_raises_frees_the_limiter_at_once() -> None:
+    with (
+        quota_server(6_000_000, 60_000) as server,
+        Client(server.endpoint, _NoToken(), model="m", rate_limit=True) as client,
+    ):
+        with pytest.raises(Exception, match="token service is down"):
+            client.complete([{"role": "user", "content": "Hi"}])
+        limiter = client.rate_limiter
+        assert limiter.sent == 1
+        nxt = limiter.reserve(1, 0, limiter._clock())
+        assert nxt is not None
+        assert nxt.probe  # the next call probes now, not in 10 s
+
+
+async def test_a_cancelled_probe_frees_the_limiter_at_once() -> None:
+    credential = _StalledToken()
+    with quota_server(6_000_000, 60_000) as server:
+        async with AsyncClient(server.endpoint, credential, model="m", rate_limit=True) as ac:
+            task = asyncio.create_task(ac.complete([{"role": "user", "content": "Hi"}]))
+            await credential.entered.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            limiter = ac.rate_limiter
+            nxt = limiter.reserve(1, 0, limiter._clock())
+            assert nxt is not None
+            assert nxt.probe

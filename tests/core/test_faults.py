@@ -101,7 +101,8 @@ async def test_429_until_retries_run_out(local_server: LocalServer, sync: bool) 
         429, {"error": {"code": "429", "message": "Rate limit"}}, {"retry-after-ms": "20"}
     )
     local_server.then(limited, limited, limited)
-    client = client_for(local_server, sync)
+    # Unpaced: max_retries is the whole budget (a paced call's 429s are waited out, 8 more).
+    client = client_for(local_server, sync, rate_limit=False)
     with pytest.raises(RateLimitError) as info:
         await maybe_await(client.complete(HI))
     assert info.value.retry_after == 0.02

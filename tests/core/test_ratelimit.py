@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import pickle
 import threading
 
 import httpx2
 import pytest
 
-from azureinference import ConfigurationError
+from azureinference import ConfigurationError, RateLimitError
 from azureinference.ratelimit import (
     RateLimiter,
     estimate_chat_tokens,
@@ -42,7 +43,7 @@ class FakeClock:
 
 def limiter(clock: FakeClock, **kw: object) -> RateLimiter:
     """A limiter on the fake clock; exact arithmetic: a 1-second burst, no headroom."""
-    kw = {"burst_seconds": 1.0, "headroom": 1.0, **kw}
+    kw = {"burst_seconds": 1.0, "headroom": 1.0, "random": lambda: 0.0, **kw}
     return RateLimiter(clock=clock, sleep=clock.sleep, asleep=clock.asleep, **kw)  # type: ignore[arg-type]
 
 
@@ -210,10 +211,10 @@ def test_the_first_request_goes_alone_and_its_answer_teaches_the_limits(
     assert probe.probe
     assert lim.reserve(10, 0, clock.now) is None  # waits for the probe's answer
     lim.mark_sent(probe, clock.now)
-    headers = {"x-ratelimit-limit-tokens": "600", "x-ratelimit-limit-requests": "6000"}
+    headers = {"x-ratelimit-limit-tokens": "6000", "x-ratelimit-limit-requests": "6000"}
     lim.observe(probe, 200, headers, clock.now)
-    assert (lim.limit("tokens"), lim.limit("requests")) == (600, 6000)
-    assert delays(lim, clock, [10, 10]) == [0, 1.0]
+    assert (lim.limit("tokens"), lim.limit("requests")) == (6000, 6000)
+    assert delays(lim, clock, [100, 100]) == [0, 1.0]
 
 
 def test_without_headers_or_settings_nothing_is_paced(clock: FakeClock) -> None:
@@ -236,16 +237,18 @@ def test_a_probe_without_an_answer_frees_the_others(clock: FakeClock) -> None:
     assert lim2.reserve(10, 0, clock.now).probe  # type: ignore[union-attr]
 
 
-def test_remaining_moves_the_credit_within_one_burst(clock: FakeClock) -> None:
+def test_remaining_never_adds_credit(clock: FakeClock) -> None:
+    # remaining is a per-minute figure; the service checks short windows: room it reports is
+    # no room to burst into, and a request bigger than the burst earns nothing either.
     lim = limiter(clock)
     probe = lim.reserve(10, 0, clock.now)
-    lim.observe(probe, 200, {"x-ratelimit-limit-tokens": "600"}, clock.now)  # 10/s, burst 10
-    a, b, c = (lim.reserve(10, 0, clock.now) for _ in range(3))
-    lim.mark_sent(a, clock.now)  # type: ignore[arg-type]
-    assert [lim.delay(t, clock.now) for t in (b, c)] == [1.0, 2.0]  # type: ignore[arg-type]
-    # The service has 600 left: we take one burst more (not 600), and the pending move up.
-    lim.observe(a, 200, {"x-ratelimit-remaining-tokens": "600"}, clock.now)
-    assert [lim.delay(t, clock.now) for t in (b, c)] == [0.0, 1.0]  # type: ignore[arg-type]
+    lim.observe(probe, 200, {"x-ratelimit-limit-tokens": "6000"}, clock.now)  # 100/s, burst 100
+    big, b, c = (lim.reserve(cost, 0, clock.now) for cost in (300, 100, 100))
+    lim.mark_sent(big, clock.now)  # type: ignore[arg-type]
+    before = [lim.delay(t, clock.now) for t in (b, c)]  # type: ignore[arg-type]
+    assert before == [3.0, 4.0]
+    lim.observe(big, 200, {"x-ratelimit-remaining-tokens": "5700"}, clock.now)
+    assert [lim.delay(t, clock.now) for t in (b, c)] == before  # type: ignore[arg-type]
 
 
 def test_a_set_limit_takes_no_room_the_headers_offer(clock: FakeClock) -> None:
@@ -304,12 +307,14 @@ def test_retry_after_on_a_200_is_not_a_pause(clock: FakeClock) -> None:
     assert delays(lim, clock, [1, 1]) == [0, 0]
 
 
-def test_the_pace_recovers_after_429s(clock: FakeClock) -> None:
+def test_the_pace_recovers_within_seconds_of_clean_answers(clock: FakeClock) -> None:
     lim = limiter(clock, requests_per_minute=100)
     for _ in range(20):
         lim.observe(None, 429, {"retry-after-ms": "0"}, clock.now)
+        clock.now += 0.01
     assert lim.limit("requests") == 50  # never below half
-    for _ in range(100):
+    for _ in range(50):  # five seconds of clean answers, whatever their number
+        clock.now += 0.1
         lim.observe(None, 200, {}, clock.now)
     assert lim.limit("requests") == 100
 
@@ -389,3 +394,200 @@ def test_a_pickled_limiter_keeps_its_settings_and_starts_afresh(clock: FakeClock
     assert (copy.tokens_per_minute, copy.requests_per_minute, copy.burst_seconds) == (600, 60, 2)
     assert (copy.throttled, copy.limit("tokens")) == (0, 600)
     assert "600" in repr(copy)
+
+
+# ---- hostile headers (issue 21.3) ----------------------------------------------------------
+
+HOSTILE_429 = [
+    {"retry-after": "inf"},
+    {"retry-after": "1e309"},
+    {"retry-after": "99999999999"},
+    {"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"},
+    {"retry-after-ms": "1e309"},
+    {"retry-after-ms": "nan", "retry-after": "nan"},
+    {"x-ratelimit-reset-tokens": "inf"},
+    {"x-ratelimit-reset-requests": "99999h"},
+    {"x-ratelimit-reset-requests": "9" * 400 + "h"},
+    {"retry-after": "3600"},
+]
+
+
+@pytest.mark.parametrize("headers", HOSTILE_429)
+def test_a_hostile_429_never_overflows_nor_pauses_past_max_pause(
+    clock: FakeClock, headers: dict[str, str]
+) -> None:
+    lim = limiter(clock, tokens_per_minute=6000, requests_per_minute=600)
+    info = read_rate_limit_headers(headers)
+    for value in (info.retry_after, info.reset_tokens, info.reset_requests):
+        assert value is None or 0 <= value <= 31_536_000
+    lim.observe(lim.acquire(10, 0), 429, headers, clock.now)
+    assert lim.paused_for(clock.now) <= lim.max_pause  # never an hour, never years
+    for _ in range(5):  # later calls are paced as usual, no OverflowError
+        lim.answered(lim.acquire(10, 0), 200, {})
+    assert sum(clock.slept) <= lim.max_pause + 5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("x-ratelimit-limit-tokens", "1e-300"),
+        ("x-ratelimit-limit-tokens", "1"),
+        ("x-ratelimit-limit-requests", "0.001"),
+        ("x-ratelimit-limit-tokens", "inf"),
+        ("x-ratelimit-remaining-tokens", "-3"),
+    ],
+)
+def test_an_absurd_limit_is_not_believed(clock: FakeClock, name: str, value: str) -> None:
+    lim = limiter(clock)
+    probe = lim.reserve(10, 0, clock.now)
+    lim.observe(probe, 200, {name: value}, clock.now)
+    assert lim.limit("tokens") is None
+    assert lim.limit("requests") is None
+    assert delays(lim, clock, [10] * 5) == [0] * 5
+
+
+def test_a_huge_limit_is_capped_and_works(clock: FakeClock) -> None:
+    lim = limiter(clock)
+    lim.observe(lim.reserve(1, 0, clock.now), 200, {"x-ratelimit-limit-tokens": "1e300"}, 0)
+    assert lim.limit("tokens") == 1e12
+    assert delays(lim, clock, [1e6] * 3) == [0, 0, 0]
+
+
+def test_a_pause_past_the_deadline_fails_the_call_at_once(clock: FakeClock) -> None:
+    lim = limiter(clock, requests_per_minute=600)
+    lim.observe(lim.acquire(0, 0), 429, {"retry-after": "30"}, clock.now)
+    with pytest.raises(RateLimitError, match="wait 30s") as info:
+        lim.acquire(0, 0, deadline=clock.now + 5)
+    assert info.value.retry_after == pytest.approx(30)
+    assert clock.slept == []  # failed at once, not after sleeping
+    assert lim._requests is not None
+    assert not lim._requests.refunds or lim._requests.tail >= 1  # its place was given back
+    lim.acquire(0, 0, deadline=clock.now + 60)  # a call that can wait, waits
+    assert sum(clock.slept) >= 30
+
+
+# ---- cancelled and failed waiters (issue 21.4) ----------------------------------------------
+
+
+def test_abandoned_waiters_leave_the_queue(clock: FakeClock) -> None:
+    lim = limiter(clock, requests_per_minute=60)  # one a second
+    first = lim.reserve(0, 0, clock.now)
+    lim.mark_sent(first, clock.now)  # type: ignore[arg-type]
+    gone = [lim.reserve(0, 0, clock.now) for _ in range(200)]
+    for ticket in gone[::2] + gone[1::2]:  # from the middle as well as from the end
+        lim.abandon(ticket)  # type: ignore[arg-type]
+    nxt = lim.reserve(0, 0, clock.now)
+    assert lim.delay(nxt, clock.now) == 1.0  # type: ignore[arg-type]
+    lim.abandon(first)  # type: ignore[arg-type]  # sent: nothing to give back, harmless
+    assert lim.delay(nxt, clock.now) == 1.0  # type: ignore[arg-type]
+
+
+def test_a_waiter_cancelled_in_the_middle_moves_the_ones_behind_it(clock: FakeClock) -> None:
+    lim = limiter(clock, requests_per_minute=60)
+    a, b, c, d = (lim.reserve(0, 0, clock.now) for _ in range(4))
+    lim.abandon(b)  # type: ignore[arg-type]
+    assert [lim.delay(t, clock.now) for t in (a, c, d)] == [0, 1.0, 2.0]  # type: ignore[arg-type]
+    clock.now += 1.5
+    lim.mark_sent(a, clock.now)  # type: ignore[arg-type]
+    assert lim.reserve(0, 0, clock.now) is not None
+    assert [lim.delay(t, clock.now) for t in (c, d)] == [0, 0.5]  # type: ignore[arg-type]
+
+
+async def test_200_cancelled_tasks_do_not_delay_the_next_call(clock: FakeClock) -> None:
+    never = asyncio.Event()
+
+    async def wait_forever(seconds: float) -> None:
+        await never.wait()
+
+    lim = limiter(clock, requests_per_minute=60)
+    lim._asleep = wait_forever
+    lim.answered(lim.acquire(0, 0), 200, {})
+    tasks = [asyncio.create_task(lim.aacquire(0, 0)) for _ in range(200)]
+    await asyncio.sleep(0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert lim.delay(lim.reserve(0, 0, clock.now), clock.now) == 1.0  # type: ignore[arg-type]
+
+
+async def test_a_cancelled_probe_frees_the_others_at_once(clock: FakeClock) -> None:
+    lim = limiter(clock)
+    probe = await lim.aacquire(10, 0)
+    assert probe.probe
+    assert lim.reserve(10, 0, clock.now) is None
+    lim.abandon(probe)  # what the client does when the probe's call ends without an answer
+    assert lim.reserve(10, 0, clock.now).probe  # type: ignore[union-attr]
+
+
+# ---- zero configuration (issue 22) ----------------------------------------------------------
+
+
+def _flow(
+    lim: RateLimiter, clock: FakeClock, n: int, every: float, headers: dict[str, str]
+) -> None:
+    for _ in range(n):
+        lim.observe(lim.acquire(10, 0), 200, headers, clock.now)
+        clock.now += every
+
+
+def test_no_two_waiters_wake_together_after_a_429(clock: FakeClock) -> None:
+    rng = iter([i / 97 % 1 for i in range(1, 10_000)])
+    lim = limiter(clock, random=lambda: next(rng))
+    _flow(lim, clock, 20, 0.1, {})  # no headers: the service admits 10 a second
+    assert not lim.knows_limits
+    waiting = [lim.reserve(10, 0, clock.now) for _ in range(50)]
+    lim.observe(None, 429, {"retry-after": "2"}, clock.now)
+    wakes = sorted(round(lim.delay(t, clock.now), 6) for t in waiting)  # type: ignore[arg-type]
+    assert wakes[0] >= 2.0
+    assert len(set(wakes)) == len(wakes)  # nobody wakes with another
+    gaps = [b - a for a, b in itertools.pairwise(wakes)]
+    assert min(gaps) > 0.05  # spread at the found pace (under 10 a second), not a stampede
+    assert lim.limit("requests") == pytest.approx(10 * 60 * 0.85, rel=0.1)
+
+
+def test_the_found_pace_grows_back_as_answers_flow(clock: FakeClock) -> None:
+    lim = limiter(clock)
+    _flow(lim, clock, 20, 0.1, {})
+    lim.observe(None, 429, {"retry-after-ms": "10"}, clock.now)
+    first = lim.limit("requests")
+    assert first is not None
+    clock.now += 1
+    _flow(lim, clock, 4, 0.5, {})  # the first estimate is rough: it grows fast (50% a second)
+    assert lim.limit("requests") > first * 2  # type: ignore[operator]
+    lim.observe(None, 429, {"retry-after-ms": "10"}, clock.now + 0.1)  # the ceiling
+    clock.now += 1
+    found = lim.limit("requests")
+    _flow(lim, clock, 5, 1.0, {})  # then five seconds of clean answers: +5% a second
+    assert found * 1.2 <= lim.limit("requests") <= found * 1.35  # type: ignore[operator]
+
+
+def test_remaining_alone_paces(clock: FakeClock) -> None:
+    # Only x-ratelimit-remaining-* (realwire aoai_json_schema): the limit is remaining + cost.
+    lim = limiter(clock)
+    probe = lim.reserve(100, 0, clock.now)
+    lim.mark_sent(probe, clock.now)  # type: ignore[arg-type]
+    remaining = {"x-ratelimit-remaining-tokens": "5900", "x-ratelimit-remaining-requests": "59"}
+    lim.observe(probe, 200, remaining, clock.now)
+    assert (lim.limit("tokens"), lim.limit("requests")) == (6000, 60)
+    assert delays(lim, clock, [0, 0, 0]) == [0, 1.0, 2.0]  # a request a second
+
+
+def test_a_lower_reported_limit_lowers_a_set_one(clock: FakeClock) -> None:
+    lim = limiter(clock, requests_per_minute=120)
+    lim.observe(lim.acquire(0, 0), 200, {"x-ratelimit-limit-requests": "60"}, clock.now)
+    assert lim.limit("requests") == 60  # the set figure is a ceiling, not a promise
+    lim.observe(lim.acquire(0, 0), 200, {"x-ratelimit-limit-requests": "600"}, clock.now)
+    assert lim.limit("requests") == 120  # ...and a higher report does not raise it
+
+
+def test_every_call_is_engaged_once_the_service_answered_429(clock: FakeClock) -> None:
+    lim = limiter(clock)
+    assert lim.engaged  # the first call goes alone, concurrent ones wait for its answer
+    lim.observe(lim.acquire(1, 0), 200, {}, clock.now)
+    assert not lim.engaged  # the service says nothing of its quota: single calls go unpaced
+    lim.observe(None, 429, {"retry-after-ms": "5"}, clock.now)
+    assert lim.engaged  # ...until it answers 429
+    reported = limiter(clock)
+    reported.observe(reported.acquire(1, 0), 200, {"x-ratelimit-remaining-requests": "9"}, 0)
+    assert reported.engaged  # a service that reports its quota: every call is paced
+    assert limiter(clock, tokens_per_minute=6000).engaged

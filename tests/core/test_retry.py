@@ -178,11 +178,25 @@ async def test_429_until_retries_run_out(sync: bool) -> None:
         KEY,
         [reply(429, {"error": {"code": "429"}}, headers={"retry-after-ms": "10"})],
         asynchronous=not sync,
+        rate_limit=False,
     )
     with pytest.raises(RateLimitError) as info:
         await maybe_await(client.complete(HI))
     assert info.value.retry_after == 0.01
     assert len(rec.requests) == 3  # 1 + max_retries (2)
+
+
+async def test_a_paced_call_waits_out_8_more_429s(sync: bool) -> None:
+    client, rec = make_client(
+        SERVERLESS,
+        KEY,
+        [reply(429, {"error": {"code": "429"}}, headers={"retry-after-ms": "1"})],
+        asynchronous=not sync,
+    )
+    with pytest.raises(RateLimitError):
+        await maybe_await(client.complete(HI))
+    assert len(rec.requests) == 3 + 8  # max_retries, and the limiter's 8 on top
+    assert client.rate_limiter.engaged  # every later call of this client is paced
 
 
 async def test_503_then_success(sync: bool, sdk_scenarios: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import json
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -469,10 +470,44 @@ def test_rate_limit_headers(emu: Emulator) -> None:
 
 
 def test_rate_limit_surfaces_when_retries_run_out(emu: Emulator) -> None:
+    # Unpaced (rate_limit=False): max_retries is the whole budget.
     emu.inject(Fault.rate_limit(retry_after=0.01, times=3))
-    with Client(emu.endpoint, emu.key, max_retries=1) as c, pytest.raises(RateLimitError) as info:
+    client = Client(emu.endpoint, emu.key, max_retries=1, rate_limit=False)
+    with client as c, pytest.raises(RateLimitError) as info:
         c.complete(USER)
     assert info.value.retry_after == pytest.approx(0.01)
+    emu.reset()
+
+
+def test_after_a_429_calls_are_paced_and_its_429s_waited_out(emu: Emulator) -> None:
+    emu.inject(Fault.rate_limit(retry_after=0.01, times=3))
+    with Client(emu.endpoint, emu.key, max_retries=1) as c:
+        assert c.complete(USER).choices  # the limiter waited the 429s out (8 on top)
+        assert c.rate_limiter.engaged
+        assert c.rate_limiter.throttled == 3
+        sent = c.rate_limiter.sent
+        c.complete(USER)
+        assert c.rate_limiter.sent == sent + 1  # a single call is paced from now on
+    emu.reset()
+
+
+def test_a_retry_after_past_the_timeout_fails_at_once_and_others_wait_no_longer(
+    emu: Emulator,
+) -> None:
+    with Client(emu.endpoint, emu.key, timeout=5) as c:
+        emu.inject(Fault.rate_limit(retry_after=30))
+        with pytest.raises(RateLimitError, match="retry after 30s"):
+            c.complete(USER)  # 30 s asked, 5 s of timeout: at once, not after 5 s
+        # The limiter is paused (30 s <= max_retry_after): a call that cannot wait fails at once,
+        # saying how long the service asked to wait.
+        with pytest.raises(RateLimitError, match=r"asked to wait 3\ds"):
+            c.complete(USER)
+    with Client(emu.endpoint, emu.key) as c:
+        emu.inject(Fault.rate_limit(retry_after=3600))
+        with pytest.raises(RateLimitError, match="retry after 3600s"):
+            c.complete(USER)  # beyond max_retry_after: not waited
+        assert c.rate_limiter.paused_for(time.monotonic()) == 0  # nor is the limiter paused
+        assert c.complete(USER).choices  # the next call goes at once
     emu.reset()
 
 

@@ -254,7 +254,7 @@ def test_cli_sets_quotas() -> None:
         headers = {"api-key": "k"}
         body = {"model": "emulator-embed", "input": ["a"]}
         first = httpx2.post(url + "/models/embeddings", json=body, headers=headers)
-        assert first.headers["x-ratelimit-limit-tokens"] == "50"
+        assert first.headers["x-ratelimit-limit-tokens"] == "0.05"  # per real minute
         second = httpx2.post(url + "/models/embeddings", json=body, headers=headers)
         assert second.status_code == 429
     finally:

@@ -56,7 +56,7 @@ def test_batch_and_abatch_are_paced_and_keep_order(sync: bool) -> None:
         assert 30_000 <= limiter.limit("requests") <= 60_000  # learned; slower after 429s
         sent = limiter.sent
         llm.invoke("single")
-        assert limiter.sent == sent  # a single call is not paced
+        assert limiter.sent > sent  # the service answered 429: a single call is paced too
 
 
 def test_set_limits_reach_the_shared_limiter() -> None:
@@ -68,3 +68,36 @@ def test_set_limits_reach_the_shared_limiter() -> None:
     limiter = emb.client.rate_limiter
     assert limiter is emb.async_client.rate_limiter
     assert (limiter.limit("tokens"), limiter.limit("requests")) == (1_000, 10)
+
+
+# ---- nothing configured, a 429 storm (issue 22) ---------------------------------------------
+
+
+@pytest.mark.parametrize("headers", ["full", "remaining", "none"])
+def test_nothing_configured_every_text_comes_back_whatever_the_headers(headers: str) -> None:
+    # 3,000 tokens a second (a second's burst), 40 texts of 8 words a batch: 15 batches, 5 the
+    # window holds; the other 11 meet the window's limit if they go at once.
+    texts = corpus(600)
+    with quota_server(180_000, 60_000, headers=headers) as server:
+        emb = AzureAIEmbeddingsModel(
+            endpoint=server.endpoint, credential=KEY, model="m", embed_batch_size=40
+        )
+        vectors = emb.embed_documents(texts)
+        assert [v[0] for v in vectors] == list(range(600))
+        assert server.texts == {t: 1 for t in texts}  # each text embedded once
+        assert server.throttled <= 16  # no stampede: at most a first round of refusals
+
+
+@pytest.mark.parametrize("headers", ["remaining", "none"])
+def test_nothing_configured_abatch_loses_no_prompt_in_a_429_storm(headers: str) -> None:
+    # 300 prompts at once against 50 requests a second: a storm, then paced.
+    prompts = [f"prompt {i}" for i in range(300)]
+    with quota_server(6_000_000, 3_000, headers=headers) as server:
+        llm = AzureAIChatCompletionsModel(endpoint=server.endpoint, credential=KEY, model="m")
+        answers = asyncio.run(llm.abatch(prompts))
+        assert [a.content for a in answers] == [f"You said: {p}" for p in prompts]
+        assert server.answered == 300
+        if headers == "remaining":  # the first answer taught the pace: no storm at all
+            assert server.throttled <= 15
+        else:  # the first round went unpaced; then paced, and every call from now on
+            assert llm.client.rate_limiter.engaged

@@ -66,3 +66,41 @@ def test_set_limits_give_one_limiter_to_both_clients() -> None:
     )
     assert embed._client.rate_limiter is embed._aclient.rate_limiter
     assert embed._client.rate_limiter.limit("tokens") == 500
+
+
+# ---- nothing configured, a 429 storm (issue 22) ---------------------------------------------
+
+
+@pytest.mark.parametrize("headers", ["full", "remaining", "none"])
+def test_nothing_configured_every_text_comes_back_whatever_the_headers(headers: str) -> None:
+    texts = corpus(600)
+    with quota_server(180_000, 60_000, headers=headers) as server:
+        embed = AzureAIEmbeddingsModel(
+            endpoint=server.endpoint, credential=KEY, model_name="m", embed_batch_size=40
+        )
+        vectors = embed.get_text_embedding_batch(texts)
+        assert [v[0] for v in vectors] == list(range(600))
+        assert server.texts == {t: 1 for t in texts}
+        assert server.throttled <= 16
+
+
+@pytest.mark.parametrize("headers", ["full", "none"])
+def test_achat_in_a_users_gather_loses_nothing_in_a_429_storm(headers: str) -> None:
+    from llama_index.core.llms import ChatMessage
+
+    from llamaindex_azureinference import AzureAICompletionsModel
+
+    questions = [f"question {i}" for i in range(300)]
+    with quota_server(6_000_000, 3_000, headers=headers) as server:
+        llm = AzureAICompletionsModel(endpoint=server.endpoint, credential=KEY, model_name="m")
+
+        async def gather() -> list[str]:
+            calls = [llm.achat([ChatMessage(role="user", content=q)]) for q in questions]
+            return [str(r.message.content) for r in await asyncio.gather(*calls)]
+
+        assert asyncio.run(gather()) == [f"You said: {q}" for q in questions]
+        assert server.answered == 300
+        if headers == "full":  # the first call went alone and taught the quota: no storm
+            assert server.throttled <= 15
+        else:  # nothing to learn from: a first storm, then paced
+            assert server.throttled >= 100
