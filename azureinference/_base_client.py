@@ -20,6 +20,7 @@ import httpx2
 
 from . import __version__
 from ._answer_log import log, log_answer, url_for_log
+from ._bodylog import body_log, log_request, log_response
 from ._call_errors import check_stream_status, decoding_error, transport_error
 from ._capabilities import (
     Capabilities,
@@ -124,6 +125,7 @@ class _BaseClient:
         requests_per_minute: float | None = None,
         rate_limit: bool | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        logging_enable: bool = False,
     ) -> None:
         if endpoint is None:
             endpoint = first_env(ENDPOINT_ENV_VARS)
@@ -168,6 +170,11 @@ class _BaseClient:
         self.max_concurrency = max_concurrency
         self.rate_limiter = make_limiter(rate_limiter, tokens_per_minute, requests_per_minute)
         self._pacing = pacing_mode(rate_limit, self.rate_limiter)
+        if not isinstance(logging_enable, bool):
+            raise ConfigurationError(
+                f"logging_enable must be True or False, not {type(logging_enable).__name__}."
+            )
+        self.logging_enable = logging_enable
 
     def __repr__(self) -> str:
         return (
@@ -220,6 +227,8 @@ class _BaseClient:
             req.method, request_url(req.url), headers=self._request_headers(req),
             content=req.content, timeout=timeout,
         )  # fmt: skip
+        if self.logging_enable and body_log.isEnabledFor(logging.DEBUG):
+            log_request(req.method, req.url, request.headers, req.content)
         return _Call(self, req, request, timeout)
 
     # ---- chat (pure) ----
@@ -616,6 +625,12 @@ class _Call:
         if delay is None:
             if log.isEnabledFor(logging.DEBUG):
                 log_answer(response, self.attempt)
+                if client.logging_enable:
+                    log_response(
+                        response.status_code,
+                        response.headers,
+                        None if self.req.stream else response.content,
+                    )
             return None
         self.attempt += 1
         return delay

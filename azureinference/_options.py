@@ -50,6 +50,7 @@ CLIENT_OPTIONS = frozenset(
         "requests_per_minute",
         "rate_limit",
         "max_concurrency",
+        "logging_enable",
     }
 )
 """The keyword options `Client` and `AsyncClient` take besides endpoint, credential and model:

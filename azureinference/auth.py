@@ -145,26 +145,38 @@ class TokenProvider:
     Args:
         provider: A function (or callable object) taking no arguments and returning the token,
             or an awaitable of it (an async provider, for `AsyncClient` only).
+        async_provider: An async provider for async calls, beside a sync ``provider`` for sync
+            ones (``AzureChatOpenAI``'s ``azure_ad_async_token_provider``).
     """
 
-    __slots__ = ("is_async", "provider")
+    __slots__ = ("async_provider", "is_async", "provider")
 
-    def __init__(self, provider: Callable[[], Any]) -> None:
-        if not callable(provider):
-            raise ConfigurationError(
-                f"A token provider must be callable, not {type(provider).__name__}."
-            )
+    def __init__(
+        self, provider: Callable[[], Any], async_provider: Callable[[], Any] | None = None
+    ) -> None:
+        for value in (provider, async_provider):
+            if value is not None and not callable(value):
+                raise ConfigurationError(
+                    f"A token provider must be callable, not {type(value).__name__}."
+                )
         self.provider = provider
-        self.is_async = inspect.iscoroutinefunction(provider) or inspect.iscoroutinefunction(
-            getattr(provider, "__call__", None)  # noqa: B004  # an object with async __call__
-        )
+        self.async_provider = async_provider or provider
+        # Only an async provider: refused by the sync client when it is built.
+        self.is_async = _is_async_callable(provider)
 
     def __repr__(self) -> str:
         name = getattr(self.provider, "__qualname__", type(self.provider).__name__)
         return f"TokenProvider({name})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (TokenProvider, (self.provider,))
+        second = None if self.async_provider is self.provider else self.async_provider
+        return (TokenProvider, (self.provider, second))
+
+
+def _is_async_callable(value: Any) -> bool:
+    return inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(
+        getattr(value, "__call__", None)  # noqa: B004  # an object with an async __call__
+    )
 
 
 def _provided_token(value: Any) -> str:
@@ -343,7 +355,7 @@ class AzureAuth(httpx2.Auth):
 
     async def _aprovider_token(self) -> str:
         assert self._provider is not None
-        value = self._provider.provider()
+        value = self._provider.async_provider()
         if inspect.isawaitable(value):
             value = await value
         return _provided_token(value)
@@ -484,6 +496,11 @@ def make_auth(credential: Any, endpoint: Endpoint, scopes: list[str] | None = No
     ):
         cred = TokenProvider(cred)
     if cred is None:
+        if endpoint.project is not None and not endpoint.is_loopback:
+            raise ConfigurationError(
+                f"The project endpoint {endpoint.display_url!r} needs an Entra ID credential: "
+                "pass credential=DefaultAzureCredential() (azure-identity) or a token provider."
+            )
         if not endpoint.is_loopback:
             raise ConfigurationError(f"{_NO_CREDENTIAL}.")
     elif not (

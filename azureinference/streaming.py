@@ -24,6 +24,7 @@ from typing import Any
 import httpx2
 import pydantic
 
+from ._bodylog import log_event
 from ._failures import stream_failure
 from .errors import (
     APIError,
@@ -549,6 +550,8 @@ class _StreamBase:
         self._telemetry = telemetry
         if telemetry.active:
             telemetry.watch_stream(self, self.state)
+        # The client was built with logging_enable=True: each event goes to the DEBUG log.
+        self._log_events = bool(getattr(owner, "logging_enable", False))
 
     @property
     def request_id(self) -> str | None:
@@ -570,6 +573,8 @@ class _StreamBase:
         # `state.delta()` and `state.choice()` are then those of the chunk the caller holds.
         handle = self.state.handle_event
         for event in self._decoder.feed(chunk):
+            if self._log_events:
+                log_event(event.raw.decode("utf-8", "replace"))
             parsed = handle(event)
             if parsed is not None:
                 self._telemetry.first_chunk()
@@ -577,6 +582,8 @@ class _StreamBase:
 
     def _flush(self) -> Iterator[ChatCompletionChunk]:
         for event in self._decoder.flush():
+            if self._log_events:
+                log_event(event.raw.decode("utf-8", "replace"))
             try:
                 parsed = self.state.handle_event(event)
             except MalformedResponseError as exc:
