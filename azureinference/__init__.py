@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __version__ = "0.3.0"
 
-from .auth import AzureAuth, HeaderCredential, StaticKeyCredential, make_auth
+from .auth import AzureAuth, HeaderCredential, StaticKeyCredential, TokenProvider, make_auth
 from .client import CLIENT_OPTIONS, AsyncClient, Capabilities, Client
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
@@ -102,6 +102,7 @@ __all__ = [
     "ServerError",
     "ServerSentEvent",
     "StaticKeyCredential",
+    "TokenProvider",
     "UnsupportedParameterError",
     "__version__",
     "aiter_events",

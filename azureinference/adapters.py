@@ -8,6 +8,10 @@ Connection set-up (constructor arguments, environment, secrets, User-Agent, rate
     whose sync and async clients share their rate limiter, `Capabilities` and ``/info``.
     `resolve_endpoint` and `resolve_credential` read `ENDPOINT_ENV_VARS` and
     `CREDENTIAL_ENV_VARS` where nothing is given (the core clients read the same lists).
+    `resolve_connection` resolves every spelling an adapter takes (``endpoint``/``base_url``,
+    ``project_endpoint``, ``credential``/``api_key``, ``azure_ad_token_provider``...) and the
+    environment (ours, ``AZURE_AI_PROJECT_ENDPOINT``, ``OPENAI_BASE_URL``/``OPENAI_API_KEY``)
+    in the documented order, naming conflicts.
 
 Constructor arguments:
     `read_client_kwargs` sorts ``client_kwargs`` (`CLIENT_OPTIONS`, azure-core's names in
@@ -51,6 +55,12 @@ from ._arguments import (
     unknown_arguments_error,
 )
 from ._capabilities import Capabilities
+from ._connect_args import (
+    OPENAI_ENV_VARS,
+    PROJECT_ENDPOINT_ENV_VARS,
+    ResolvedConnection,
+    resolve_connection,
+)
 from ._connection import Connection, connect, resolve_credential, resolve_endpoint
 from ._options import CLIENT_OPTIONS, CREDENTIAL_ENV_VARS, ENDPOINT_ENV_VARS, first_env
 from .errors import JsonSchemaRefusedError, fallback_refused
@@ -76,6 +86,8 @@ __all__ = [
     "CREDENTIAL_ENV_VARS",
     "EMBEDDINGS_FIELDS",
     "ENDPOINT_ENV_VARS",
+    "OPENAI_ENV_VARS",
+    "PROJECT_ENDPOINT_ENV_VARS",
     "Capabilities",
     "ChatResponseMessage",
     "ChatStreamState",
@@ -85,6 +97,7 @@ __all__ = [
     "Connection",
     "JsonSchemaRefusedError",
     "ModelProfile",
+    "ResolvedConnection",
     "ToolCall",
     "ToolCallPiece",
     "check_chat_params",
@@ -98,6 +111,7 @@ __all__ = [
     "read_client_kwargs",
     "redact_options",
     "redact_url",
+    "resolve_connection",
     "resolve_credential",
     "resolve_endpoint",
     "split_model_kwargs",

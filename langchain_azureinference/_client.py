@@ -30,13 +30,15 @@ from pydantic import (
     model_validator,
 )
 
-from azureinference import AsyncClient, Client, ConfigurationError, parse_endpoint
+from azureinference import AsyncClient, Client, ConfigurationError, TokenProvider, parse_endpoint
 from azureinference import __version__ as _core_version
 from azureinference.adapters import (
     CHAT_FIELDS,
     CREDENTIAL_ENV_VARS,
     EMBEDDINGS_FIELDS,
     ENDPOINT_ENV_VARS,
+    OPENAI_ENV_VARS,
+    PROJECT_ENDPOINT_ENV_VARS,
     Connection,
     connect,
     first_env,
@@ -44,6 +46,7 @@ from azureinference.adapters import (
     read_client_kwargs,
     redact_options,
     redact_url,
+    resolve_connection,
     resolve_credential,
     unknown_arguments_error,
 )
@@ -65,7 +68,10 @@ log = logging.getLogger(__name__)
 CONNECTION_FIELDS = frozenset(
     {
         "endpoint",
+        "project_endpoint",
         "credential",
+        "azure_ad_token_provider",
+        "azure_ad_async_token_provider",
         "api_version",
         "client_kwargs",
         "timeout",
@@ -85,25 +91,41 @@ def resolve_endpoint(endpoint: str | None) -> str | None:
     return endpoint or first_env(ENDPOINT_ENV_VARS)
 
 
-def check_endpoint(endpoint: str | None, project_endpoint: str | None) -> None:
-    """Fail early on a missing or malformed endpoint (no I/O).
+_ALL_ENDPOINT_VARS = (*ENDPOINT_ENV_VARS, *PROJECT_ENDPOINT_ENV_VARS, OPENAI_ENV_VARS[0])
+
+
+def resolve_arguments(data: dict[str, Any]) -> None:
+    """Resolve the endpoint and credential spellings and the environment, in place (no I/O).
+
+    ``base_url`` and ``api_key`` become ``endpoint`` and ``credential``; a project endpoint is
+    kept in ``project_endpoint`` (``endpoint`` None), token providers in their own fields. The
+    order of precedence is `azureinference.adapters.resolve_connection`'s.
 
     Raises:
-        ConfigurationError: No endpoint (naming the environment variables), a project endpoint
-            only, or a URL that is not http(s).
+        ConfigurationError: No endpoint anywhere, two spellings that conflict (named), or a key
+            for a project endpoint.
     """
-    if endpoint:
-        parse_endpoint(endpoint)
-        return
-    if project_endpoint:
-        raise ConfigurationError(
-            "project_endpoint is not supported (it needs the azure-ai-projects SDK and a "
-            "network call): pass the model endpoint instead, e.g. endpoint='https://<resource>."
-            "services.ai.azure.com/models'."
-        )
-    raise ConfigurationError(
-        f"No endpoint given: pass endpoint=... or set {' or '.join(ENDPOINT_ENV_VARS)}."
+    resolved = resolve_connection(
+        endpoint=data.get("endpoint"),
+        base_url=data.pop("base_url", None),
+        project_endpoint=data.get("project_endpoint"),
+        credential=data.get("credential"),
+        api_key=data.pop("api_key", None),
+        azure_ad_token_provider=data.get("azure_ad_token_provider"),
+        azure_ad_async_token_provider=data.get("azure_ad_async_token_provider"),
     )
+    if resolved.endpoint is None:
+        raise ConfigurationError(
+            "No endpoint given: pass endpoint=... (or base_url=..., or project_endpoint=...) or "
+            f"set {', '.join(_ALL_ENDPOINT_VARS[:-1])} or {_ALL_ENDPOINT_VARS[-1]}."
+        )
+    if resolved.is_project:
+        data["endpoint"], data["project_endpoint"] = None, resolved.endpoint
+    else:
+        data["endpoint"] = resolved.endpoint
+    if not isinstance(resolved.credential, TokenProvider):
+        credential = resolved.credential
+        data["credential"] = SecretStr(credential) if isinstance(credential, str) else credential
 
 
 def _default_credential(endpoint: str) -> Any:
@@ -287,20 +309,35 @@ class ConnectionFields(BaseModel):
         populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
     )
 
-    endpoint: str | None = None
-    """The endpoint URL (any portal form); default ``AZURE_INFERENCE_ENDPOINT`` or
-    ``AZURE_AI_INFERENCE_ENDPOINT``."""
+    endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("endpoint", "base_url")
+    )
+    """The endpoint URL (any portal form; ``base_url=`` is an alias, as in ``ChatOpenAI``);
+    default ``AZURE_INFERENCE_ENDPOINT``, ``AZURE_AI_INFERENCE_ENDPOINT``, else
+    ``OPENAI_BASE_URL`` (README, "Endpoint, credential and the environment")."""
 
     credential: Any = Field(default=None, validation_alias=AliasChoices("credential", "api_key"))
     """A key (kept as ``SecretStr``; ``api_key=`` is an alias), ``"Header: value"``, an
-    ``AzureKeyCredential`` or a token credential; default ``AZURE_INFERENCE_CREDENTIAL`` or
-    ``AZURE_AI_INFERENCE_CREDENTIAL``."""
+    ``AzureKeyCredential``, a token credential or a bearer token provider (a callable); default
+    ``AZURE_INFERENCE_CREDENTIAL`` or ``AZURE_AI_INFERENCE_CREDENTIAL`` (``OPENAI_API_KEY``
+    with ``OPENAI_BASE_URL``)."""
+
+    azure_ad_token_provider: Any = Field(default=None, repr=False, exclude=True)
+    """A bearer token provider, as ``AzureChatOpenAI`` takes it
+    (``get_bearer_token_provider(DefaultAzureCredential(), "https://ai.azure.com/.default")``),
+    called for every request."""
+
+    azure_ad_async_token_provider: Any = Field(default=None, repr=False, exclude=True)
+    """Its async counterpart, used by the async methods (the sync provider is used by both when
+    this is not given)."""
 
     api_version: str | None = None
     """The ``api-version`` to send; default the endpoint kind's."""
 
     project_endpoint: str | None = None
-    """Accepted for compatibility with langchain-azure-ai; not supported (raises)."""
+    """A Foundry project endpoint
+    (``https://<resource>.services.ai.azure.com/api/projects/<project>``, Entra ID only), served
+    at that URL + ``/openai/v1``; default ``AZURE_AI_PROJECT_ENDPOINT``. Not with ``endpoint``."""
 
     service: Literal["inference"] | None = None
     """Accepted for compatibility with langchain-azure-ai, where ``"inference"`` is the only value
@@ -349,14 +386,9 @@ class ConnectionFields(BaseModel):
         if not isinstance(data, dict):
             return data
         data = move_unknown_to_model_kwargs(cls, data)
-        data["endpoint"] = resolve_endpoint(data.get("endpoint"))
-        check_endpoint(data["endpoint"], data.get("project_endpoint"))
+        resolve_arguments(data)
         if data.get("client_kwargs"):
             apply_client_kwargs(cls.__name__, data)
-        key = "api_key" if data.get("credential") is None and "api_key" in data else "credential"
-        credential = resolve_credential(data.get(key))
-        data.pop("api_key", None)
-        data["credential"] = SecretStr(credential) if isinstance(credential, str) else credential
         return data
 
     def secret_fields(self) -> dict[str, str]:
@@ -412,9 +444,17 @@ class ConnectionFields(BaseModel):
         return copied
 
     def _connect(self) -> Connection:
+        credential = self.credential
+        if credential is None and (
+            self.azure_ad_token_provider or self.azure_ad_async_token_provider
+        ):
+            credential = TokenProvider(
+                self.azure_ad_token_provider or self.azure_ad_async_token_provider,
+                self.azure_ad_async_token_provider,
+            )
         return make_connection(
-            endpoint=self.endpoint,
-            credential=self.credential,
+            endpoint=self.endpoint or self.project_endpoint,
+            credential=credential,
             api_version=self.api_version,
             model=self.model_name,
             timeout=self.timeout,

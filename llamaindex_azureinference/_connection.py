@@ -23,11 +23,15 @@ from pydantic import BaseModel, SecretStr, field_serializer
 from azureinference import ConfigurationError
 from azureinference import __version__ as _core_version
 from azureinference.adapters import (
+    ENDPOINT_ENV_VARS,
+    OPENAI_ENV_VARS,
+    PROJECT_ENDPOINT_ENV_VARS,
     Connection,
     connect,
     read_client_kwargs,
     redact_options,
     redact_url,
+    resolve_connection,
     resolve_endpoint,
     unknown_arguments_error,
 )
@@ -38,6 +42,7 @@ __all__ = [
     "check_arguments",
     "check_tools",
     "make_connection",
+    "resolve_arguments",
     "resolve_credential",
     "resolve_endpoint",
 ]
@@ -93,6 +98,42 @@ def resolve_credential(credential: Any) -> Any:
     return credential
 
 
+_CONNECTION_ARGUMENTS = (
+    "base_url",
+    "project_endpoint",
+    "api_key",
+    "azure_ad_token_provider",
+    "azure_ad_async_token_provider",
+)
+_ALL_ENDPOINT_VARS = (*ENDPOINT_ENV_VARS, *PROJECT_ENDPOINT_ENV_VARS, OPENAI_ENV_VARS[0])
+
+
+def resolve_arguments(endpoint: str | None, credential: Any, kwargs: dict[str, Any]) -> Any:
+    """The endpoint and credential from every spelling and the environment (no I/O).
+
+    Takes ``base_url``, ``project_endpoint``, ``api_key``, ``azure_ad_token_provider`` and
+    ``azure_ad_async_token_provider`` out of ``kwargs``; the order of precedence is
+    `azureinference.adapters.resolve_connection`'s. A project endpoint is kept as the endpoint
+    (the core serves it at ``/openai/v1``); a string key becomes a `SecretStr`.
+
+    Returns:
+        ``(endpoint, credential)``.
+
+    Raises:
+        ConfigurationError: No endpoint anywhere, two spellings that conflict (named), or a key
+            for a project endpoint.
+    """
+    given = {name: kwargs.pop(name) for name in _CONNECTION_ARGUMENTS if name in kwargs}
+    resolved = resolve_connection(endpoint=endpoint, credential=credential, **given)
+    if resolved.endpoint is None:
+        raise ConfigurationError(
+            "No endpoint given: pass endpoint=... (or base_url=..., or project_endpoint=...) or "
+            f"set {', '.join(_ALL_ENDPOINT_VARS[:-1])} or {_ALL_ENDPOINT_VARS[-1]}."
+        )
+    found = resolved.credential
+    return resolved.endpoint, SecretStr(found) if isinstance(found, str) else found
+
+
 def make_connection(
     endpoint: str,
     credential: Any,
@@ -120,8 +161,10 @@ def make_connection(
         client_kwargs=client_kwargs,
         user_agent=_USER_AGENT,
     )
-    connection.client  # noqa: B018 - built for its checks
-    connection.async_client  # noqa: B018
+    # Both clients built for their checks; the sync one not for a credential only async calls
+    # can use (azure.identity.aio), which it would refuse: sync calls then say so.
+    if not connection.async_client.auth.is_async_token:
+        connection.client  # noqa: B018
     return connection
 
 
@@ -157,14 +200,12 @@ def check_arguments(
     """
     if "model" in kwargs and kwargs.get("model_name") is None:
         kwargs["model_name"] = kwargs.pop("model")
-    if "api_key" in kwargs and credential is None:
-        credential = kwargs.pop("api_key")
     unknown = set(kwargs) - set(fields)
     if unknown:
         raise unknown_arguments_error(
             owner,
             unknown,
-            [*fields, "endpoint", "credential", "api_key", "client_kwargs", "model"],
+            [*fields, "endpoint", "credential", *_CONNECTION_ARGUMENTS, "client_kwargs", "model"],
             "Request parameters go in model_kwargs={...}, or model_extras={...} for those the "
             "API does not define.",
         )

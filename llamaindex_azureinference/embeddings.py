@@ -31,8 +31,7 @@ from ._connection import (
     RedactedFields,
     check_arguments,
     make_connection,
-    resolve_credential,
-    resolve_endpoint,
+    resolve_arguments,
     restore_state,
 )
 from ._convert import image_to_url
@@ -136,11 +135,11 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
         **kwargs: Any,
     ) -> None:
         kwargs["model_name"] = model_name
+        endpoint, credential = resolve_arguments(endpoint, credential, kwargs)
         credential = check_arguments(
             "AzureAIEmbeddingsModel", kwargs, type(self).model_fields, credential, client_kwargs
         )
         model_name = kwargs.pop("model_name")
-        endpoint = resolve_endpoint(endpoint)
         super().__init__(
             endpoint=endpoint,
             model_name=model_name or "unknown",
@@ -148,7 +147,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
             client_kwargs=dict(client_kwargs or {}),
             **kwargs,
         )
-        self._credential = resolve_credential(credential)
+        self._credential = credential
         self._model_given = bool(model_name)
         self._connection = make_connection(
             endpoint,

@@ -72,8 +72,7 @@ from ._connection import (
     check_arguments,
     check_tools,
     make_connection,
-    resolve_credential,
-    resolve_endpoint,
+    resolve_arguments,
     restore_state,
 )
 from ._convert import (
@@ -248,17 +247,17 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         client_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        endpoint, credential = resolve_arguments(endpoint, credential, kwargs)
         credential = check_arguments(
             "AzureAICompletionsModel", kwargs, type(self).model_fields, credential, client_kwargs
         )
-        endpoint = resolve_endpoint(endpoint)
         super().__init__(endpoint=endpoint, client_kwargs=dict(client_kwargs or {}), **kwargs)
         if self.use_responses_api is False and self._responses_only():
             raise ConfigurationError(
                 f"use_responses_api=False, but {', '.join(self._responses_only())} only the "
                 "Responses API has: leave use_responses_api unset (or True)."
             )
-        self._credential = resolve_credential(credential)
+        self._credential = credential
         self._connection = make_connection(
             endpoint,
             self._credential,

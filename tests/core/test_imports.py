@@ -52,6 +52,7 @@ EXPECTED_ALL = [
     "ServerError",
     "ServerSentEvent",
     "StaticKeyCredential",
+    "TokenProvider",
     "UnsupportedParameterError",
     "__version__",
     "aiter_events",

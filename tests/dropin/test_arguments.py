@@ -71,8 +71,8 @@ def test_azure_core_timeouts_set_the_timeout(azure_inference_emulator: Emulator,
 def test_options_without_a_meaning_here_warn_and_are_ignored(
     azure_inference_emulator: Emulator, kind: str
 ) -> None:
-    with pytest.warns(UserWarning, match=r"logging_enable.*ignored") as record:
-        llm = _chat(kind, azure_inference_emulator, client_kwargs={"logging_enable": True})
+    with pytest.warns(UserWarning, match=r"retry_mode.*ignored") as record:
+        llm = _chat(kind, azure_inference_emulator, client_kwargs={"retry_mode": "exponential"})
     assert len(record) == 1
     assert _call(kind, llm) == "You said: hi"
 

@@ -107,9 +107,11 @@ class TestChatModelUnit(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
+        # api_key (an alias of credential): the suite adds api_key="test" to these, and two
+        # spellings of one argument are an error rather than a silent choice.
         return {
             "endpoint": PLACEHOLDER_ENDPOINT,
-            "credential": PLACEHOLDER_KEY,
+            "api_key": PLACEHOLDER_KEY,
             "model": CHAT_MODEL,
         }
 
