@@ -41,7 +41,8 @@ The Responses API:
     is kept in the connection's `Capabilities` (``responses``), for both clients.
 
 Secrets and profiles:
-    `redact_url` and `redact_options` hide secrets wherever a model is shown; `find_profile`
+    `redact_url` and `redact_options` hide secrets wherever a model is shown; `public_headers`
+    is an answer's headers without those that may carry a credential; `find_profile`
     gives a model's `ModelProfile` (context window, output limit, capabilities).
 """
 
@@ -54,6 +55,7 @@ from ._arguments import (
     read_client_kwargs,
     unknown_arguments_error,
 )
+from ._bodylog import public_headers
 from ._capabilities import Capabilities
 from ._connect_args import (
     OPENAI_ENV_VARS,
@@ -108,6 +110,7 @@ __all__ = [
     "first_env",
     "near_miss",
     "normalize_tool_choice",
+    "public_headers",
     "read_client_kwargs",
     "redact_options",
     "redact_url",

@@ -160,6 +160,7 @@ def parse_chat_completion(
             request_id=request_id_from(headers),
             body=content[:500].decode("utf-8", "replace"),
         )
+    result._response_headers = {k.lower(): v for k, v in headers.items()}
     return result
 
 

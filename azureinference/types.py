@@ -230,6 +230,12 @@ class ChatCompletion(_Wire):
     usage: CompletionUsage | None = None
     system_fingerprint: str | None = None
     prompt_filter_results: list[Any] | None = None
+    _response_headers: dict[str, str] | None = PrivateAttr(default=None)
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The answer's HTTP headers (names lower case), as parsed; empty when not from HTTP."""
+        return dict(self._response_headers or {})
 
 
 class Delta(_Said):

@@ -91,6 +91,36 @@ def resolve_endpoint(endpoint: str | None) -> str | None:
     return endpoint or first_env(ENDPOINT_ENV_VARS)
 
 
+PEER_ARGUMENTS_REFUSED = {
+    "openai_api_key": "pass api_key= (or credential=)",
+    "openai_api_base": "pass base_url= (or endpoint=)",
+    "azure_endpoint": "pass endpoint='https://<resource>.openai.azure.com/openai/v1'",
+    "azure_deployment": "pass model='<deployment>' with an '/openai/v1' endpoint",
+    "openai_api_version": "pass api_version=",
+    "openai_organization": "OpenAI organizations do not apply to these endpoints; leave it out",
+    "organization": "OpenAI organizations do not apply to these endpoints; leave it out",
+    "openai_proxy": "pass client_kwargs={'httpx_kwargs': {'proxy': ...}}",
+    "http_client": "pass client_kwargs={'httpx_kwargs': {...}} (a whole client is not taken)",
+    "http_async_client": "pass client_kwargs={'httpx_kwargs': {...}} (a whole client is not taken)",
+    "tiktoken_model_name": "token counting here does not use tiktoken; leave it out",
+}
+"""``ChatOpenAI``/``AzureChatOpenAI`` arguments that configure the client, not the request: each
+is refused at construction with what to pass instead (moved to ``model_kwargs``, it would be
+sent to the service as a body field)."""
+
+
+def refuse_peer_arguments(owner: str, data: Mapping[str, Any]) -> None:
+    """Refuse the peer's client arguments (`PEER_ARGUMENTS_REFUSED`), naming what to pass.
+
+    Raises:
+        ConfigurationError: One of them was given.
+    """
+    given = sorted(name for name in data if name in PEER_ARGUMENTS_REFUSED)
+    if given:
+        reasons = "; ".join(f"{name}: {PEER_ARGUMENTS_REFUSED[name]}" for name in given)
+        raise ConfigurationError(f"{owner} does not take {given}: {reasons}.")
+
+
 _ALL_ENDPOINT_VARS = (*ENDPOINT_ENV_VARS, *PROJECT_ENDPOINT_ENV_VARS, OPENAI_ENV_VARS[0])
 
 
@@ -385,6 +415,7 @@ class ConnectionFields(BaseModel):
     def _prepare_arguments(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        refuse_peer_arguments(cls.__name__, data)
         data = move_unknown_to_model_kwargs(cls, data)
         resolve_arguments(data)
         if data.get("client_kwargs"):

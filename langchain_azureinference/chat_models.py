@@ -31,6 +31,7 @@ from azureinference import (
     ChatCompletion,
     ChatStream,
     Client,
+    ConfigurationError,
     JsonSchemaRefusedError,
     paced,
     parse_endpoint,
@@ -39,6 +40,7 @@ from azureinference.adapters import (
     CHAT_FIELDS,
     check_chat_params,
     fallback_refused,
+    public_headers,
     redact_options,
     split_model_kwargs,
     stop_sequences,
@@ -80,7 +82,11 @@ _DEFAULT_PARAMS = (
     "presence_penalty",
     "frequency_penalty",
     "reasoning_effort",
+    "logprobs",
+    "top_logprobs",
 )
+# OpenAI body fields the Model Inference API does not define: sent as extras where needed.
+_DEFAULT_OPENAI_FIELDS = ("service_tier", "store")
 
 
 # Options of the core's call that are not body fields (``model_kwargs`` may carry them).
@@ -195,6 +201,32 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     """Ask for token usage at the end of streams (``stream_options``); default on for
     OpenAI-style endpoints, where it is needed."""
 
+    logprobs: bool | None = None
+    """Ask for the log probabilities of the answer's tokens (``response_metadata["logprobs"]``)."""
+
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    """How many alternatives per token with ``logprobs`` (0 to 20)."""
+
+    service_tier: str | None = None
+    """The OpenAI ``service_tier`` body field, sent where given (endpoints that do not define it
+    get it as an extra parameter, as ``model_kwargs`` entries)."""
+
+    store: bool | None = None
+    """The OpenAI ``store`` body field (stored completions), sent where given, like
+    ``service_tier``."""
+
+    include_response_headers: bool = False
+    """Put the answer's HTTP headers (request ids, rate limits; never a credential) in
+    ``response_metadata["headers"]``, as ``ChatOpenAI`` does."""
+
+    disabled_params: dict[str, Any] | None = None
+    """Parameters never to send, as in ``ChatOpenAI``: ``{"parallel_tool_calls": None}`` drops
+    the parameter whatever its value; a list drops it only with one of those values."""
+
+    use_responses_api: bool | None = None
+    """``ChatOpenAI``'s switch: ``False`` (or None) is what these classes do, chat completions,
+    and is sent nowhere; ``True`` is refused (the Responses API is not served by this class)."""
+
     extra_body: dict[str, Any] | None = None
     """More JSON body fields for every request, as in ``ChatOpenAI``: API parameters are sent as
     such, the others as ``model_extras`` (with ``extra-parameters: pass-through``, which the
@@ -206,6 +238,16 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     @classmethod
     def _stop_as_list(cls, value: Any) -> Any:
         return stop_sequences(value) if isinstance(value, str) else value
+
+    @field_validator("use_responses_api")
+    @classmethod
+    def _chat_completions_only(cls, value: bool | None) -> bool | None:
+        if value:
+            raise ConfigurationError(
+                "use_responses_api=True: AzureAIChatCompletionsModel speaks chat completions, "
+                "not the Responses API; leave use_responses_api out (or False)."
+            )
+        return value
 
     @property
     def _llm_type(self) -> str:
@@ -300,6 +342,10 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             parse_schema,
             stream_usage,
         )
+        if self.disabled_params:
+            _drop_disabled(self.disabled_params, params)
+            if extras:
+                _drop_disabled(self.disabled_params, extras)
         if extras:
             params["model_extras"] = extras
         if fallback is not None and capabilities.json_schema is False:
@@ -325,6 +371,13 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             # Not a field of the Model Inference API: sent as an extra (with extra-parameters:
             # pass-through), which Azure OpenAI and OpenAI take as the standard field it is.
             extras = {**(extras or {}), "verbosity": self.verbosity}
+        openai_fields = {
+            name: value
+            for name in _DEFAULT_OPENAI_FIELDS
+            if (value := getattr(self, name)) is not None
+        }
+        if openai_fields:
+            extras = split_model_kwargs(openai_fields, CHAT_FIELDS, params, extras)
         if self.model_kwargs:
             extras = split_model_kwargs(self.model_kwargs, CHAT_FIELDS, params, extras)
         return _add_extra_body(self.extra_body, params, extras)
@@ -333,7 +386,17 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         result = from_wire_completion(completion, model=request.model)
         if request.parse_schema is not None:
             _add_parsed(result, request.parse_schema)
+        if self.include_response_headers:
+            headers = public_headers(completion.response_headers)
+            for generation in result.generations:
+                generation.message.response_metadata["headers"] = headers
         return result
+
+    def _last_chunk(self, stream: Any, request: _Request) -> ChatGenerationChunk:
+        last = final_chunk_from_state(stream.state, model=request.model)
+        if self.include_response_headers:
+            last.message.response_metadata["headers"] = public_headers(stream.response.headers)
+        return last
 
     # ---- calls: each sync/async pair mirrors the other ------------------------------------
 
@@ -446,7 +509,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
                     if run_manager:
                         run_manager.on_llm_new_token(generation.text, chunk=generation)
                     yield generation
-        last = final_chunk_from_state(stream.state, model=request.model)
+        last = self._last_chunk(stream, request)
         if run_manager:
             run_manager.on_llm_new_token("", chunk=last)
         yield last
@@ -470,7 +533,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
                     if run_manager:
                         await run_manager.on_llm_new_token(generation.text, chunk=generation)
                     yield generation
-        last = final_chunk_from_state(stream.state, model=request.model)
+        last = self._last_chunk(stream, request)
         if run_manager:
             await run_manager.on_llm_new_token("", chunk=last)
         yield last
@@ -649,6 +712,13 @@ def _take_response_format(call: dict[str, Any], params: dict[str, Any]) -> Any:
     if response_format is not None:
         params["response_format"] = response_format
     return parse_schema
+
+
+def _drop_disabled(disabled: Mapping[str, Any], params: dict[str, Any]) -> None:
+    """Drop what ``disabled_params`` names: any value (None), or one of the values listed."""
+    for name, values in disabled.items():
+        if name in params and (values is None or params[name] in values):
+            del params[name]
 
 
 def _add_extra_body(
