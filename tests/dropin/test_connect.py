@@ -310,3 +310,30 @@ async def test_logging_enable_logs_the_exchange_for_that_model_only(
     if kind == "langchain":
         assert "Stream event: [DONE]" in text
     assert emu.key not in text
+
+
+# ---- the embedders take the same spellings ----
+
+
+async def test_embedders_take_project_endpoints_and_base_url(entra: Emulator, sync: bool) -> None:
+    from langchain_azureinference import AzureAIEmbeddingsModel as LCEmbeddings
+    from llamaindex_azureinference import AzureAIEmbeddingsModel as LIEmbeddings
+
+    lc = LCEmbeddings(
+        project_endpoint=entra.project_endpoint("p"),
+        credential=EmulatorTokenCredential(),
+        model="emulator-embed",
+    )
+    li = LIEmbeddings(
+        base_url=entra.openai_v1_endpoint, api_key=entra.key, model_name="emulator-embed"
+    )
+    if sync:
+        assert len(lc.embed_query("a")) > 0
+        assert len(li.get_text_embedding("a")) > 0
+    else:
+        assert len(await lc.aembed_query("a")) > 0
+        assert len(await li.aget_text_embedding("a")) > 0
+    assert [r.path for r in entra.requests] == [
+        "/api/projects/p/openai/v1/embeddings",
+        "/openai/v1/embeddings",
+    ]
