@@ -272,6 +272,14 @@ class AzureAuth(httpx2.Auth):
         """The token scopes in use."""
         return list(self._scopes)
 
+    @property
+    def is_async_token(self) -> bool:
+        """True when only async calls can use the credential (async token credential or provider).
+
+        LlamaIndex then builds no sync client up front.
+        """
+        return self._is_async_token
+
     def check_sync(self) -> None:
         """Refuse a credential only the async client can use (called by `Client`).
 
