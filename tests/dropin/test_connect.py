@@ -47,12 +47,27 @@ def entra(azure_inference_emulator: Emulator) -> Iterator[Emulator]:
 
 
 KINDS = ["langchain", "llamaindex"]
+_BUILT: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_models() -> Any:
+    """Every model a test built closes its connections when the test ends (no stray sockets)."""
+    yield
+    while _BUILT:
+        llm = _BUILT.pop()
+        connection = llm.connection if isinstance(llm, LCChat) else llm._connection
+        connection.close()
+        await connection.aclose()
 
 
 def build(kind: str, **kwargs: Any) -> Any:
     if kind == "langchain":
-        return LCChat(model=MODEL, max_retries=0, **kwargs)
-    return LIChat(model_name=MODEL, max_retries=0, **kwargs)
+        llm: Any = LCChat(model=MODEL, max_retries=0, **kwargs)
+    else:
+        llm = LIChat(model_name=MODEL, max_retries=0, **kwargs)
+    _BUILT.append(llm)
+    return llm
 
 
 async def ask(kind: str, llm: Any, sync: bool, text: str = "hi") -> Any:
@@ -337,3 +352,7 @@ async def test_embedders_take_project_endpoints_and_base_url(entra: Emulator, sy
         "/api/projects/p/openai/v1/embeddings",
         "/openai/v1/embeddings",
     ]
+    lc.close()
+    await lc.aclose()
+    li._connection.close()
+    await li._connection.aclose()
