@@ -80,3 +80,20 @@ class Transport(AiohttpTransport):
         except (httpx2.TransportError, aiohttp.ClientError) as exc:
             raise map_error(exc) from exc.__cause__ or exc
         return response  # its body's errors are mapped by `Guard` (_transport.py)
+
+    def close_now(self) -> None:
+        """Close the session without awaiting: its loop is closed, or will not run again.
+
+        ``ClientSession.close()`` does not wait for anything once its loop is closed (the
+        connector marks itself closed and drops its connections), so it is driven to its end
+        here. Should it have to wait, it is left to the garbage collector.
+        """
+        session = self.client
+        if not isinstance(session, aiohttp.ClientSession) or session.closed:
+            return
+        closing = session.close()
+        try:
+            closing.send(None)
+        except StopIteration:
+            return
+        closing.close()  # pragma: no cover - it waited: only on a loop that still runs

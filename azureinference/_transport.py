@@ -23,7 +23,10 @@ transport, a caller's too):
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import inspect
+import os
 import time
 import urllib.request
 import weakref
@@ -33,6 +36,7 @@ from typing import Any
 
 import httpx2
 
+from ._fork import keep_inherited, reset_after_fork
 from .errors import APITimeoutError, ConfigurationError, MalformedResponseError
 from .redaction import is_secret_header
 
@@ -92,7 +96,9 @@ def make_sync_http(
     kw = _client_kwargs(kwargs, httpx2.BaseTransport, "Client")
     guard = _Hooks(origin, max_bytes)
     kw["event_hooks"] = _with_hooks(kw.get("event_hooks"), guard.request, guard.response)
-    return httpx2.Client(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
+    client = httpx2.Client(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
+    _SYNC_CLIENTS.add(client)
+    return client
 
 
 def make_async_http(
@@ -104,11 +110,15 @@ def make_async_http(
     with ``transport`` given, the caller's transport is used as it is.
     """
     kw = _client_kwargs(kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
+    ours = None
     if kw.get("transport") is None:
-        kw["transport"] = _aiohttp_transport(kw, origin)
+        ours = kw["transport"] = _aiohttp_transport(kw, origin)
     guard = _Hooks(origin, max_bytes)
     kw["event_hooks"] = _with_hooks(kw.get("event_hooks"), guard.arequest, guard.aresponse)
-    return httpx2.AsyncClient(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
+    client = httpx2.AsyncClient(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
+    if ours is not None:
+        _OUR_TRANSPORTS[client] = ours
+    return client
 
 
 def _client_kwargs(kwargs: Mapping[str, Any], family: type, who: str) -> dict[str, Any]:
@@ -429,15 +439,40 @@ def _async_library() -> str | None:
 # loop ends would leave its closer to the garbage collector, whose aclose() task the closing loop
 # can cut off halfway, leaking sockets. Held here, asyncio.run closes them (shutdown_asyncgens),
 # and each closer removes itself, so nothing keeps a closed loop alive.
-_LOOP_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_LOOP_CLOSERS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[int, tuple[httpx2.AsyncClient, Any]]
+] = weakref.WeakKeyDictionary()
+
+# The aiohttp transport of each client we built, to close its session without its loop.
+_OUR_TRANSPORTS: weakref.WeakKeyDictionary[httpx2.AsyncClient, Any] = weakref.WeakKeyDictionary()
+
+# Closing tasks started from outside their loop (a dropped client's): held until done.
+_CLOSING: set[asyncio.Task[Any]] = set()
 
 
-def _forget_closed_loops(entries: weakref.WeakKeyDictionary[Any, Any]) -> None:
-    """Drop the entries of loops closed without ``shutdown_asyncgens`` (they would keep them)."""
-    for loop in [loop for loop in list(entries.keys()) if loop.is_closed()]:
-        entries.pop(loop, None)
+def _close_now(client: httpx2.AsyncClient) -> None:
+    """Close ``client``'s aiohttp session without its loop, which is closed (or never runs)."""
+    transport = _OUR_TRANSPORTS.pop(client, None)
+    if transport is not None:
+        transport.close_now()
+
+
+def _release_closed_loops() -> None:
+    """Close the clients of loops closed without ``shutdown_asyncgens`` (``loop.close()``).
+
+    Their closers never ran: the sessions are closed here, so aiohttp reports no "Unclosed
+    client session" when they are collected, and their sockets go with them.
+    """
+    for loop in [loop for loop in list(_LOOP_CLOSERS.keys()) if loop.is_closed()]:
+        for client, _closer in (_LOOP_CLOSERS.pop(loop, None) or {}).values():
+            _close_now(client)
+
+
+def _start_closing(closer: Any) -> None:
+    """Run ``closer.aclose()`` as a task of the running loop (called through call_soon)."""
+    task = asyncio.ensure_future(closer.aclose())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
 
 
 class LoopClients:
@@ -446,13 +481,18 @@ class LoopClients:
     An aiohttp session cannot outlive its loop, and users call ``asyncio.run`` more than once.
     Each client is paired with an async generator started in its loop: ``asyncio.run`` closes
     async generators before it closes the loop, and closing ours closes the client and forgets
-    it, so a closed loop, its client and its session are released.
+    it, so a closed loop, its client and its session are released. `release` closes them from
+    outside (the `AsyncClient` was collected, or the interpreter exits); a loop closed with
+    ``loop.close()`` alone has its sessions closed the next time any client is used, or on
+    `release`.
     """
 
     def __init__(self) -> None:
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, Any]
         ] = weakref.WeakKeyDictionary()
+        _ALL_LOOP_CLIENTS.add(self)
+        reset_after_fork(self)
 
     async def get(self, make: Callable[[], httpx2.AsyncClient]) -> httpx2.AsyncClient:
         """The running loop's client, made with ``make`` on first use in that loop.
@@ -466,13 +506,14 @@ class LoopClients:
             return entry[0]
         if entry is not None:
             await self._drop(loop, entry)
-        _forget_closed_loops(self._clients)
-        _forget_closed_loops(_LOOP_CLOSERS)
+        _release_closed_loops()
+        for closed in [lp for lp in list(self._clients.keys()) if lp.is_closed()]:
+            self._clients.pop(closed, None)
         client = make()
         closer = self._close_on_loop_shutdown(loop, client)
         await closer.__anext__()
         self._clients[loop] = (client, closer)
-        _LOOP_CLOSERS.setdefault(loop, {})[id(client)] = closer
+        _LOOP_CLOSERS.setdefault(loop, {})[id(client)] = (client, closer)
         return client
 
     async def aclose(self) -> None:
@@ -481,6 +522,32 @@ class LoopClients:
         entry = self._clients.get(loop)
         if entry is not None:
             await self._drop(loop, entry)
+
+    def release(self, *, at_exit: bool = False) -> None:
+        """Close every loop's client from outside its loop.
+
+        A loop that runs closes its client in a task (this does not wait for it); a closed
+        loop's session is closed now. At exit, a loop that is neither closed nor running is run
+        until its client is closed.
+        """
+        for loop, (client, closer) in list(self._clients.items()):
+            if loop.is_closed():
+                self._clients.pop(loop, None)
+                closers = _LOOP_CLOSERS.get(loop)
+                if closers is not None:
+                    closers.pop(id(client), None)
+                _close_now(client)
+            elif at_exit and not loop.is_running() and not _loop_runs_here():
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(closer.aclose())
+            else:
+                with contextlib.suppress(RuntimeError):  # closed meanwhile (another thread)
+                    loop.call_soon_threadsafe(_start_closing, closer)
+
+    def _after_fork(self) -> None:
+        # In a forked child: the parent's sessions are left alone, unused (see _fork.py).
+        keep_inherited(self._clients)
+        self._clients = weakref.WeakKeyDictionary()
 
     async def _drop(self, loop: asyncio.AbstractEventLoop, entry: tuple[Any, Any]) -> None:
         await entry[1].aclose()
@@ -499,4 +566,49 @@ class LoopClients:
                 closers.pop(id(client), None)
                 if not closers:
                     _LOOP_CLOSERS.pop(loop, None)
+            _OUR_TRANSPORTS.pop(client, None)
             await client.aclose()
+
+
+_ALL_LOOP_CLIENTS: weakref.WeakSet[LoopClients] = weakref.WeakSet()
+
+
+def _loop_runs_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+_SYNC_CLIENTS: weakref.WeakSet[httpx2.Client] = weakref.WeakSet()
+
+
+def _close_all_at_exit() -> None:
+    """Close every pool still open when the interpreter exits.
+
+    A model kept in a module global (a LangChain chain, a LlamaIndex query engine) is not
+    always collected before the interpreter tears its modules down; its sockets would then be
+    finalised with ``ResourceWarning: unclosed <socket>``.
+    """
+    for http in list(_SYNC_CLIENTS):
+        with contextlib.suppress(Exception):
+            http.close()
+    for loop_clients in list(_ALL_LOOP_CLIENTS):
+        with contextlib.suppress(Exception):
+            loop_clients.release(at_exit=True)
+    _release_closed_loops()
+
+
+def _forget_in_child() -> None:
+    # A forked child neither closes nor uses what the parent opened (see _fork.py).
+    keep_inherited((dict(_LOOP_CLOSERS), dict(_OUR_TRANSPORTS), set(_CLOSING), set(_SYNC_CLIENTS)))
+    _LOOP_CLOSERS.clear()
+    _OUR_TRANSPORTS.clear()
+    _CLOSING.clear()
+    _SYNC_CLIENTS.clear()
+
+
+atexit.register(_close_all_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -385,12 +385,14 @@ class AsyncClient(_ResponsesBase):
     def _init_transport(self) -> None:
         check_transport(self._httpx_kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
         self._loop_clients = LoopClients()
-        reset_after_fork(self)
 
-    def _after_fork(self) -> None:
-        # In a forked child: the parent's sessions (one per loop) are left alone, unused.
-        keep_inherited(self._loop_clients)
-        self._loop_clients = LoopClients()
+    def __del__(self) -> None:
+        # A client dropped without aclose() (one built per request in a web handler) closes its
+        # sessions: in a task of each loop still running, at once for a closed loop.
+        loop_clients = self.__dict__.get("_loop_clients")
+        if loop_clients is not None:
+            with contextlib.suppress(Exception):  # at interpreter shutdown
+                loop_clients.release()
 
     def _make_http(self) -> httpx2.AsyncClient:
         return make_async_http(*self._http_args())
