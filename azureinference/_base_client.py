@@ -13,7 +13,7 @@ import logging
 import math
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx2
@@ -80,7 +80,29 @@ from .retry import RetryPolicy
 from .think import separate_think
 from .types import ChatCompletion, CompletionUsage, EmbeddingsResult, ModelInfo
 
-__all__ = ["_BaseClient", "_Call"]
+__all__ = ["MAX_RESENDS", "_BaseClient", "_Call", "bounded_tries"]
+
+MAX_RESENDS = 4
+"""How many times one call is rebuilt and sent again after a refusal that taught something.
+
+Each lesson is learned once (``stream_options``, base64 embeddings, ``input_type``), so a call
+needs two at most; the bound is there so that no answer can make a call resend forever."""
+
+
+def bounded_tries() -> Iterator[int]:
+    """The tries of a call that a refusal may send again: `MAX_RESENDS` resends, then an error.
+
+    Used as ``tries = bounded_tries()`` and ``next(tries)`` at the top of the call's loop.
+
+    Raises:
+        APIError: The call was resent `MAX_RESENDS` times and the answer still asked for more.
+    """
+    yield from range(MAX_RESENDS + 1)
+    raise APIError(
+        f"The call was sent {MAX_RESENDS + 1} times, each answer refusing something the client "
+        "could drop, and was not sent again (a bound on resending, which is billed)."
+    )
+
 
 _USER_AGENT = (
     f"azureinference-python/{__version__} httpx2/{httpx2.__version__} "

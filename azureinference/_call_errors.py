@@ -30,12 +30,22 @@ def decoding_error(exc: Exception, req: PreparedRequest) -> MalformedResponseErr
 
 
 def is_event_stream(response: httpx2.Response) -> bool:
-    """True when a streamed call's answer is the stream (a success, and not JSON)."""
-    return response.status_code < 300 and "json" not in response.headers.get("content-type", "")
+    """True when a streamed call's answer is the stream: a success, and not only JSON.
+
+    A content type naming ``event-stream`` is a stream, even with ``json`` in it too (its
+    reader says so if the body is not server-sent events).
+    """
+    if response.status_code >= 300:
+        return False
+    ctype = response.headers.get("content-type", "")
+    return "json" not in ctype or "event-stream" in ctype
 
 
 def check_stream_status(response: httpx2.Response, content: bytes) -> None:
     """Raise the error a streamed call's answer that is not a stream stands for.
+
+    It always raises: an answer that is neither a stream nor an error must not make the call
+    send the request again.
 
     Raises:
         APIStatusError: An error status, or an error in a JSON answer with status 200.
@@ -44,13 +54,13 @@ def check_stream_status(response: httpx2.Response, content: bytes) -> None:
     if response.status_code >= 300:
         raise error_from_response(response.status_code, response.headers, content)
     ctype = response.headers.get("content-type", "")
-    if "json" in ctype and "event-stream" not in ctype:
+    if "json" in ctype:
         # An error with status 200 (an envelope's code, an "error" object) raises here...
         parse_chat_completion(response.status_code, response.headers, content)
-        # ...and a service that ignored stream=true is named as such.
-        raise MalformedResponseError(
-            "A streamed answer was expected (text/event-stream) but the service answered "
-            f"{ctype!r}: {content[:300].decode('utf-8', 'replace')!r}",
-            status_code=response.status_code,
-            body=content[:300].decode("utf-8", "replace"),
-        )
+    # ...and a service that ignored stream=true is named as such.
+    raise MalformedResponseError(
+        "A streamed answer was expected (text/event-stream) but the service answered "
+        f"{ctype!r}: {content[:300].decode('utf-8', 'replace')!r}",
+        status_code=response.status_code,
+        body=content[:300].decode("utf-8", "replace"),
+    )

@@ -231,6 +231,10 @@ def _time_left(request: httpx2.Request) -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
 
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
 def _deadline_error(request: httpx2.Request) -> APITimeoutError:
     url = request.url
     return APITimeoutError(
@@ -315,13 +319,27 @@ class Guard(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         yield from self._flush()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._inner:
-                for piece in self._feed(chunk):
-                    yield piece
-        except Exception as exc:
-            _raise_mapped(exc)
-            raise
+        chunks = self._inner.__aiter__()
+        while True:
+            # aiohttp took its read timeout when the request went, before the answer's hook
+            # could lower it to the time left: each read here waits until the deadline at most,
+            # as the sync client's reads do.
+            limit = None if self._deadline is None else asyncio.timeout(_left(self._deadline))
+            try:
+                if limit is None:
+                    chunk = await chunks.__anext__()
+                else:
+                    async with limit:
+                        chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                if limit is not None and limit.expired():
+                    raise _deadline_error(self._request) from None
+                _raise_mapped(exc)
+                raise
+            for piece in self._feed(chunk):
+                yield piece
         for piece in self._flush():
             yield piece
 

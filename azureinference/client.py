@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx2
 
+from ._base_client import bounded_tries
 from ._call_errors import is_event_stream
 from ._capabilities import Capabilities, Resends
 from ._failures import asend_or_error, send_or_error
@@ -184,8 +185,10 @@ class Client(_ResponsesBase):
             MalformedResponseError: The answer is not the API's JSON.
         """
         with start_chat(self.endpoint, self.model, messages, params) as op:
+            tries = bounded_tries()
             resends = Resends()
             while True:
+                next(tries)  # bounded: raises after MAX_RESENDS resends
                 req = self._chat_request(messages, False, None, params, resends)
                 cost = self._chat_cost(messages, params)
                 answer = self._request(req, cost)
@@ -215,8 +218,10 @@ class Client(_ResponsesBase):
             As `complete`; iterating raises `IncompleteStreamError` for a stream cut short.
         """
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
+            tries = bounded_tries()
             resends = Resends()
             while True:
+                next(tries)  # bounded: raises after MAX_RESENDS resends
                 req = self._chat_request(messages, True, stream_usage, params, resends)
                 response = self._send(req, self._chat_cost(messages, params))
                 if is_event_stream(response):
@@ -347,8 +352,10 @@ class Client(_ResponsesBase):
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
         cost = self._batch_cost(batch)
+        tries = bounded_tries()
         resends = Resends()
         while True:
+            next(tries)  # bounded: raises after MAX_RESENDS resends
             req = self._embeddings_request(batch, images, params, resends)
             result = self._embeddings_answer(self._request(req, cost), cost, params, resends)
             if result is not None:
@@ -452,8 +459,10 @@ class AsyncClient(_ResponsesBase):
     ) -> ChatCompletion:
         """Get a chat completion (see `Client.complete`)."""
         with start_chat(self.endpoint, self.model, messages, params) as op:
+            tries = bounded_tries()
             resends = Resends()
             while True:
+                next(tries)  # bounded: raises after MAX_RESENDS resends
                 req = self._chat_request(messages, False, None, params, resends)
                 cost = self._chat_cost(messages, params)
                 answer = await self._request(req, cost)
@@ -471,8 +480,10 @@ class AsyncClient(_ResponsesBase):
     ) -> AsyncChatStream:
         """Start a streamed chat completion (see `Client.stream`)."""
         with start_chat(self.endpoint, self.model, messages, params, stream=True) as op:
+            tries = bounded_tries()
             resends = Resends()
             while True:
+                next(tries)  # bounded: raises after MAX_RESENDS resends
                 req = self._chat_request(messages, True, stream_usage, params, resends)
                 response = await self._send(req, self._chat_cost(messages, params))
                 if is_event_stream(response):
@@ -559,8 +570,10 @@ class AsyncClient(_ResponsesBase):
         self, batch: Sequence[Any], images: bool, params: dict[str, Any]
     ) -> EmbeddingsResult:
         cost = self._batch_cost(batch)
+        tries = bounded_tries()
         resends = Resends()
         while True:
+            next(tries)  # bounded: raises after MAX_RESENDS resends
             req = self._embeddings_request(batch, images, params, resends)
             result = self._embeddings_answer(await self._request(req, cost), cost, params, resends)
             if result is not None:

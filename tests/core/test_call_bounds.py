@@ -1,0 +1,124 @@
+"""Every call ends: no endless resending, and the timeout is the whole call (issue 21 items 5, 6).
+
+A 2xx that is neither a stream nor JSON alone used to make ``stream()`` resend the (billed)
+request without end. A server that stalls in the middle of a body is cut off at the call's
+deadline by the async client as by the sync one (the async read timeout was fixed when the
+request went, so a slow first byte plus a stalled body took up to twice the timeout).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from azureinference import (
+    APIError,
+    APITimeoutError,
+    AsyncClient,
+    Client,
+    MalformedResponseError,
+    RetryPolicy,
+)
+
+from .core_server import LocalServer, send_raw
+from .core_support import COMPLETION, KEY, chunk, collect, maybe_await, sse
+
+HI = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.fixture(params=[True, False], ids=["sync", "async"])
+def sync(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+def client_for(server: LocalServer, sync: bool, **kw: Any) -> Client | AsyncClient:
+    kw.setdefault("retry_policy", RetryPolicy(max_retries=0))
+    return (Client if sync else AsyncClient)(server.url + "/models", KEY, **kw)
+
+
+async def close(client: Client | AsyncClient) -> None:
+    if isinstance(client, AsyncClient):
+        await client.aclose()
+    else:
+        client.close()
+
+
+async def test_a_2xx_that_says_both_json_and_event_stream_is_not_resent(
+    local_server: LocalServer, sync: bool
+) -> None:
+    import json
+
+    body = json.dumps(COMPLETION).encode()
+    local_server.then(*[send_raw(200, body, "application/json; text/event-stream")] * 3)
+    client = client_for(local_server, sync)
+    with pytest.raises(MalformedResponseError):
+        await collect(await maybe_await(client.stream(HI)))
+    assert len(local_server.seen) == 1
+    await close(client)
+
+
+async def test_an_event_stream_with_json_in_its_type_is_read_as_a_stream(
+    local_server: LocalServer, sync: bool
+) -> None:
+    events = sse(chunk("Hi", role="assistant"), chunk(finish_reason="stop"))
+    local_server.then(send_raw(200, events, "text/event-stream+json"))
+    client = client_for(local_server, sync)
+    chunks = await collect(await maybe_await(client.stream(HI)))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hi"
+    assert len(local_server.seen) == 1
+    await close(client)
+
+
+def test_resending_is_bounded() -> None:
+    from azureinference._base_client import MAX_RESENDS, bounded_tries
+
+    tries = bounded_tries()
+    for _ in range(MAX_RESENDS + 1):
+        next(tries)
+    with pytest.raises(APIError, match="not sent again"):
+        next(tries)
+
+
+def slow_headers_then_stall(delay: float, release: threading.Event) -> Any:
+    """Headers after ``delay`` seconds, then part of the body, then nothing until released."""
+
+    def act(h: Any) -> None:
+        release.wait(delay)
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        h.wfile.write(b'{"id": "cmpl-1", ')
+        h.wfile.flush()
+        release.wait(30)
+        h.close_connection = True
+
+    return act
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+async def test_a_body_stalled_after_slow_headers_ends_at_the_call_deadline(
+    local_server: LocalServer, sync: bool, release: threading.Event
+) -> None:
+    # The headers take part of the time; the stalled body must not get a full timeout more.
+    # What ends the call is asserted (its deadline, not a read timeout started afresh), not
+    # how long it took.
+    local_server.then(slow_headers_then_stall(0.4, release))
+    client = client_for(local_server, sync, timeout=1.0)
+    with pytest.raises(APITimeoutError) as info:
+        await maybe_await(client.complete(HI))
+    message = str(info.value)
+    assert "deadline of the whole call" in message or "ReadTimeout" in message
+    if not sync:
+        assert "deadline of the whole call" in message, message
+    release.set()
+    await close(client)
