@@ -46,6 +46,7 @@ from .auth import AzureAuth, make_auth
 from .bulk import DEFAULT_MAX_CONCURRENCY, split
 from .endpoints import Endpoint, EndpointKind, parse_endpoint
 from .errors import (
+    APIConnectionError,
     APIError,
     APIStatusError,
     ConfigurationError,
@@ -242,12 +243,17 @@ class _BaseClient:
         headers["x-ms-client-request-id"] = request_id()
         return headers
 
-    def _start(self, http: httpx2.Client | httpx2.AsyncClient, req: PreparedRequest) -> _Call:
+    def _start(
+        self,
+        http: httpx2.Client | httpx2.AsyncClient,
+        req: PreparedRequest,
+        extensions: dict[str, Any] | None = None,
+    ) -> _Call:
         """The ``httpx2`` request for ``req`` and the state of its send loop."""
         timeout = self._timeout()
         request = http.build_request(
             req.method, request_url(req.url), headers=self._request_headers(req),
-            content=req.content, timeout=timeout,
+            content=req.content, timeout=timeout, extensions=extensions,
         )  # fmt: skip
         if self.logging_enable and body_log.isEnabledFor(logging.DEBUG):
             log_request(req.method, req.url, request.headers, req.content)
@@ -532,7 +538,7 @@ class _BaseClient:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_http", "_http_lock", "_loop_clients"):
+        for key in ("_http", "_http_lock", "_loop_clients", "_closed", "_connections"):
             state.pop(key, None)
         return state
 
@@ -656,6 +662,16 @@ class _Call:
             return None
         self.attempt += 1
         return delay
+
+    def closed_error(self) -> APIConnectionError:
+        """The error of a call in flight when its client was closed (in another thread)."""
+        if self.ticket is not None:
+            self.client.rate_limiter.abandon(self.ticket)
+        return APIConnectionError(
+            f"The client was closed while this call to {url_for_log(self.request.url)} was in "
+            "flight (close() from another thread or task); the request may have reached the "
+            "service."
+        )
 
     def transport_error(self, exc: Exception) -> APIError:
         """The error a transport failure of this call raises."""

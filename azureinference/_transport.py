@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import inspect
 import os
+import socket
 import time
 import urllib.request
 import weakref
@@ -45,6 +46,7 @@ __all__ = [
     "DEADLINE",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "LIMITS",
+    "Connections",
     "Guard",
     "LoopClients",
     "as_timeout",
@@ -90,11 +92,18 @@ def as_timeout(timeout: Any) -> httpx2.Timeout:
 
 
 def make_sync_http(
-    headers: Mapping[str, str], kwargs: Mapping[str, Any], origin: httpx2.URL, max_bytes: int
+    headers: Mapping[str, str],
+    kwargs: Mapping[str, Any],
+    origin: httpx2.URL,
+    max_bytes: int,
+    connections: Connections | None = None,
 ) -> httpx2.Client:
-    """The ``httpx2.Client`` of a `Client`: ``kwargs`` are the user's ``httpx_kwargs``."""
+    """The ``httpx2.Client`` of a `Client`: ``kwargs`` are the user's ``httpx_kwargs``.
+
+    The streams of its connections are recorded in ``connections``.
+    """
     kw = _client_kwargs(kwargs, httpx2.BaseTransport, "Client")
-    guard = _Hooks(origin, max_bytes)
+    guard = _Hooks(origin, max_bytes, connections)
     kw["event_hooks"] = _with_hooks(kw.get("event_hooks"), guard.request, guard.response)
     client = httpx2.Client(headers={"Accept-Encoding": ACCEPT_ENCODING, **headers}, **kw)
     _SYNC_CLIENTS.add(client)
@@ -180,12 +189,57 @@ def _with_hooks(
     return hooks
 
 
+class Connections:
+    """The network streams of a sync client's connections, to wake the calls blocked on them.
+
+    A thread blocked reading a socket is not woken when another thread closes the pool (closing
+    a socket does not end a ``recv`` in progress); shutting the socket down does. Streams are
+    learned from each answer (``network_stream``, a public httpcore extension) and, while a
+    call may open a new connection, from the ``trace`` extension's ``connect_tcp`` event.
+    """
+
+    def __init__(self) -> None:
+        self.streams: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def tracer(self, in_flight: int) -> dict[str, Any] | None:
+        """The request extensions for a call, with ``in_flight`` calls running.
+
+        The trace (a callback on every step of a request) is only attached while the streams
+        known do not cover the calls in flight: a call that may open a new connection.
+        """
+        return {"trace": self._trace} if len(self.streams) <= in_flight else None
+
+    def _trace(self, name: str, info: dict[str, Any]) -> None:
+        if name == "connection.connect_tcp.complete":
+            self.streams.add(info["return_value"])
+
+    def seen(self, response: httpx2.Response) -> None:
+        """Remember the connection ``response`` came on."""
+        stream = response.extensions.get("network_stream")
+        if stream is not None:
+            self.streams.add(stream)
+
+    def interrupt(self) -> None:
+        """Shut every known connection down: each call blocked on one fails at once."""
+        for stream in list(self.streams):
+            sock = stream.get_extra_info("socket")
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):  # already closed
+                    # The plain socket's shutdown, also for a TLS one (whose own would drop
+                    # its TLS state under a thread reading it).
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self.streams = weakref.WeakSet()
+
+
 class _Hooks:
     """The event hooks of one client (see the module docstring)."""
 
-    def __init__(self, origin: httpx2.URL, max_bytes: int) -> None:
+    def __init__(
+        self, origin: httpx2.URL, max_bytes: int, connections: Connections | None = None
+    ) -> None:
         self._origin = (origin.scheme, origin.host, origin.port)
         self._max_bytes = max_bytes
+        self._connections = connections
 
     def request(self, request: httpx2.Request) -> None:
         """Drop every credential header from a request to another origin (a redirect)."""
@@ -196,6 +250,8 @@ class _Hooks:
 
     def response(self, response: httpx2.Response) -> None:
         """Read the answer's body through a `Guard` (ending the call at its deadline)."""
+        if self._connections is not None:
+            self._connections.seen(response)
         left = _time_left(response.request)
         if left is not None and left <= 0:
             response.close()

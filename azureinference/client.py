@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ from ._failures import asend_or_error, send_or_error
 from ._fork import keep_inherited, reset_after_fork
 from ._options import CLIENT_OPTIONS, DEFAULT_TIMEOUT
 from ._responses_base import _ResponsesBase
-from ._transport import LoopClients, check_transport, make_async_http, make_sync_http
+from ._transport import Connections, LoopClients, check_transport, make_async_http, make_sync_http
 from .bulk import arun_batches, run_batches
 from .endpoints import Endpoint
 from .errors import APIStatusError, MalformedResponseError
@@ -89,13 +88,19 @@ class Client(_ResponsesBase):
         check_transport(self._httpx_kwargs, httpx2.BaseTransport, "Client")
         self._http: httpx2.Client | None = None
         self._http_lock = threading.Lock()
+        # Set by close(), then replaced: calls in flight at the close see theirs set.
+        self._closed = threading.Event()
+        self._connections = Connections()
+        self._in_flight = 0  # a hint for Connections.tracer, not a count to rely on
         reset_after_fork(self)
 
     def _after_fork(self) -> None:
-        # In a forked child: never touch the parent's pooled sockets, nor a lock it held.
+        # In a forked child: never touch the parent's pooled sockets (not even to shut them
+        # down on close()), nor a lock it held.
         keep_inherited(self._http)
         self._http = None
         self._http_lock = threading.Lock()
+        self._connections = Connections()
 
     @property
     def http(self) -> httpx2.Client:
@@ -105,13 +110,24 @@ class Client(_ResponsesBase):
             with self._http_lock:
                 http = self._http
                 if http is None or http.is_closed:
-                    http = self._http = make_sync_http(*self._http_args())
+                    headers, kwargs, origin, max_bytes = self._http_args()
+                    http = self._http = make_sync_http(
+                        headers, kwargs, origin, max_bytes, self._connections
+                    )
         return http
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        if self._http is not None:
-            self._http.close()
+        """Close the pooled connections.
+
+        Calls in flight in other threads fail at once with an `APIConnectionError` saying the
+        client was closed; a later call opens new connections.
+        """
+        closed, self._closed = self._closed, threading.Event()
+        closed.set()
+        self._connections.interrupt()
+        http = self._http
+        if http is not None:
+            http.close()
             self._http = None
 
     def __enter__(self) -> Client:
@@ -130,9 +146,12 @@ class Client(_ResponsesBase):
 
     def _send(self, req: PreparedRequest, cost: Cost | None = None) -> httpx2.Response:
         http = self.http
-        call = self._start(http, req)
-        delay: float | None
+        closed = self._closed
+        self._in_flight += 1
+        call = None
         try:
+            call = self._start(http, req, self._connections.tracer(self._in_flight))
+            delay: float | None
             while True:
                 if (pace := call.pacing(cost)) is not None:
                     call.paced(self.rate_limiter.acquire(*pace, deadline=call.deadline))
@@ -140,8 +159,11 @@ class Client(_ResponsesBase):
                     http.send, call.request, auth=self._auth, stream=req.stream
                 )
                 if isinstance(response, httpx2.RequestError):
-                    # Decided here, not in an except block: the error raised when no retry is left
-                    # must not have the httpx2 error (its request holds the credential) as context.
+                    if closed.is_set():
+                        raise call.closed_error()
+                    # Decided here, not in an except block: the error raised when no retry is
+                    # left must not have the httpx2 error (its request holds the credential) as
+                    # context.
                     delay = call.wait_after_error(response)
                 else:
                     delay = call.wait_after_answer(response)
@@ -149,10 +171,14 @@ class Client(_ResponsesBase):
                         return response
                     response.close()
                 note_retry()
-                if delay:  # a paced 429 is sent again at once: acquire() waits out the pause
-                    time.sleep(delay)
+                # A paced 429 is sent again at once (acquire() waits out the pause); a close()
+                # ends the wait.
+                if delay and closed.wait(delay):
+                    raise call.closed_error()
         finally:
-            call.release()
+            self._in_flight -= 1
+            if call is not None:
+                call.release()
 
     def _request(
         self, req: PreparedRequest, cost: Cost | None = None
@@ -392,6 +418,7 @@ class AsyncClient(_ResponsesBase):
     def _init_transport(self) -> None:
         check_transport(self._httpx_kwargs, httpx2.AsyncBaseTransport, "AsyncClient")
         self._loop_clients = LoopClients()
+        self._closes = 0  # aclose() calls: a call in flight across one fails
 
     def __del__(self) -> None:
         # A client dropped without aclose() (one built per request in a web handler) closes its
@@ -409,7 +436,12 @@ class AsyncClient(_ResponsesBase):
         return await self._loop_clients.get(self._make_http)
 
     async def aclose(self) -> None:
-        """Close the pooled connections of the running loop."""
+        """Close the pooled connections of the running loop.
+
+        Calls in flight on them fail at once with an `APIConnectionError` saying the client was
+        closed; a later call opens new connections.
+        """
+        self._closes += 1
         await self._loop_clients.aclose()
 
     async def __aenter__(self) -> AsyncClient:
@@ -420,6 +452,7 @@ class AsyncClient(_ResponsesBase):
 
     async def _send(self, req: PreparedRequest, cost: Cost | None = None) -> httpx2.Response:
         http = await self.http()
+        closes = self._closes
         call = self._start(http, req)
         delay: float | None
         try:
@@ -430,8 +463,11 @@ class AsyncClient(_ResponsesBase):
                     http.send, call.request, auth=self._auth, stream=req.stream
                 )
                 if isinstance(response, httpx2.RequestError):
-                    # Decided here, not in an except block: the error raised when no retry is left
-                    # must not have the httpx2 error (its request holds the credential) as context.
+                    if self._closes != closes:
+                        raise call.closed_error()
+                    # Decided here, not in an except block: the error raised when no retry is
+                    # left must not have the httpx2 error (its request holds the credential) as
+                    # context.
                     delay = call.wait_after_error(response)
                 else:
                     delay = call.wait_after_answer(response)

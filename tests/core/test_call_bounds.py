@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from azureinference import (
+    APIConnectionError,
     APIError,
     APITimeoutError,
     AsyncClient,
@@ -122,3 +123,70 @@ async def test_a_body_stalled_after_slow_headers_ends_at_the_call_deadline(
         assert "deadline of the whole call" in message, message
     release.set()
     await close(client)
+
+
+def held(release: threading.Event, arrived: threading.Semaphore) -> Any:
+    """An answer that waits until released (a model thinking), after saying it arrived."""
+
+    def act(h: Any) -> None:
+        arrived.release()
+        release.wait(60)
+        h.close_connection = True
+
+    return act
+
+
+def test_close_fails_the_calls_in_flight_in_other_threads_at_once(
+    local_server: LocalServer, release: threading.Event
+) -> None:
+    client = Client(local_server.url + "/models", KEY)
+    client.complete(HI)  # one pooled connection already open, the others new
+    arrived = threading.Semaphore(0)
+    local_server.then(*[held(release, arrived)] * 4)
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.complete(HI)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        assert arrived.acquire(timeout=30)  # every call is at the server, waiting
+    client.close()
+    for t in threads:
+        t.join(30)
+    # Every call ended while the server still held its answer: close() ended them.
+    assert not release.is_set()
+    assert [t.is_alive() for t in threads] == [False] * 4
+    assert len(errors) == 4
+    for err in errors:
+        assert isinstance(err, APIConnectionError), err
+        assert "client was closed" in str(err)
+    release.set()
+    assert client.complete(HI).id == COMPLETION["id"]  # usable again: a new pool
+    client.close()
+
+
+async def test_aclose_fails_the_calls_in_flight_in_other_tasks(
+    local_server: LocalServer, release: threading.Event
+) -> None:
+    import asyncio
+
+    client = AsyncClient(local_server.url + "/models", KEY)
+    arrived = threading.Semaphore(0)
+    local_server.then(*[held(release, arrived)] * 3)
+    calls = [asyncio.ensure_future(client.complete(HI)) for _ in range(3)]
+    for _ in calls:
+        while not arrived.acquire(blocking=False):
+            await asyncio.sleep(0.01)
+    await client.aclose()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert not release.is_set()
+    for result in results:
+        assert isinstance(result, APIConnectionError), result
+        assert "client was closed" in str(result)
+    release.set()
