@@ -54,6 +54,7 @@ __all__ = [
     "make_async_http",
     "make_sync_http",
     "request_url",
+    "time_for_token",
 ]
 
 # Keep-alive for every connection the pool may open: closing the surplus after each burst of
@@ -289,6 +290,19 @@ def _time_left(request: httpx2.Request) -> float | None:
 
 def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
+
+
+def time_for_token(request: httpx2.Request) -> float | None:
+    """How long fetching a token for ``request`` may take.
+
+    The call's time left; for a stream (no deadline), its first-byte limit.
+    """
+    left = _time_left(request)
+    if left is not None:
+        return max(0.0, left)
+    timeouts = request.extensions.get("timeout")
+    read = timeouts.get("read") if isinstance(timeouts, dict) else None
+    return float(read) if isinstance(read, (int, float)) else None
 
 
 def _deadline_error(request: httpx2.Request) -> APITimeoutError:

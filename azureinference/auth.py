@@ -45,8 +45,9 @@ from typing import Any, Protocol, runtime_checkable
 import httpx2
 
 from ._fork import reset_after_fork
+from ._transport import time_for_token as _time_for_token
 from .endpoints import Endpoint
-from .errors import APIStatusError, ConfigurationError, error_from_response
+from .errors import APIStatusError, APITimeoutError, ConfigurationError, error_from_response
 from .redaction import check_header, mark_credential_header
 
 __all__ = [
@@ -368,22 +369,39 @@ class AzureAuth(httpx2.Auth):
             value = await value
         return _provided_token(value)
 
-    def _bearer(self, refused: str | None = None) -> str:
-        """A token for a sync request (a new one when ``refused`` is the one just refused)."""
+    def _bearer(self, request: httpx2.Request, refused: str | None = None) -> str:
+        """A token for a sync request (a new one when ``refused`` is the one just refused).
+
+        A credential's fetch waits no longer than the call's time left (`time_for_token`).
+        """
         if self._provider is not None:
             return self._provider_token()
         if self._is_async_token:
             raise ConfigurationError(_ASYNC_IN_SYNC)
-        return self._sync_token(refused)
-
-    async def _abearer(self, refused: str | None = None) -> str:
-        if self._provider is not None:
-            return await self._aprovider_token()
-        if self._is_async_token:
-            return await self._async_token(refused)
         if refused is None and self._token_fresh():
             return self._token  # type: ignore[return-value]
-        return await asyncio.to_thread(self._sync_token, refused)
+        left = _time_for_token(request)
+        if left is None:
+            return self._sync_token(refused)
+        return _in_thread_within(lambda: self._sync_token(refused), left)
+
+    async def _abearer(self, request: httpx2.Request, refused: str | None = None) -> str:
+        if self._provider is not None:
+            return await self._aprovider_token()
+        if refused is None and self._token_fresh():
+            return self._token  # type: ignore[return-value]
+        fetch = (
+            self._async_token(refused)
+            if self._is_async_token
+            else asyncio.to_thread(self._sync_token, refused)
+        )
+        left = _time_for_token(request)
+        if left is None:
+            return await fetch
+        try:
+            return await asyncio.wait_for(fetch, left)
+        except TimeoutError:
+            raise _token_timeout(left) from None
 
     def _apply_key(self, request: httpx2.Request) -> None:
         cred = self._credential
@@ -414,11 +432,11 @@ class AzureAuth(httpx2.Auth):
             if self._credential is None and response.status_code == 401:
                 raise _no_credential_error(response, response.read())
             return
-        token = self._bearer()
+        token = self._bearer(request)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = "Bearer " + self._bearer(refused=token)
+            request.headers["Authorization"] = "Bearer " + self._bearer(request, refused=token)
             yield request
 
     async def async_auth_flow(
@@ -431,12 +449,47 @@ class AzureAuth(httpx2.Auth):
             if self._credential is None and response.status_code == 401:
                 raise _no_credential_error(response, await response.aread())
             return
-        token = await self._abearer()
+        token = await self._abearer(request)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = "Bearer " + await self._abearer(refused=token)
+            new = await self._abearer(request, refused=token)
+            request.headers["Authorization"] = "Bearer " + new
             yield request
+
+
+def _token_timeout(left: float) -> APITimeoutError:
+    return APITimeoutError(
+        f"The token credential's get_token() did not return within the call's timeout "
+        f"({left:.3g} s left); the request was not sent. The token it fetches is kept for the "
+        "next call."
+    )
+
+
+def _in_thread_within(fetch: Callable[[], str], left: float) -> str:
+    """``fetch()`` in a thread of its own, waited for ``left`` seconds at most.
+
+    A sync credential cannot be interrupted: past ``left`` the call fails, and the fetch goes
+    on in its thread, storing its token for the next call.
+    """
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(fetch())
+        except BaseException as exc:  # handed to the caller
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="azureinference-get-token", daemon=True).start()
+    if not done.wait(left):
+        raise _token_timeout(left)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[no-any-return]
 
 
 _ASYNC_IN_SYNC = (

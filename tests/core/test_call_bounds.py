@@ -190,3 +190,48 @@ async def test_aclose_fails_the_calls_in_flight_in_other_tasks(
         assert isinstance(result, APIConnectionError), result
         assert "client was closed" in str(result)
     release.set()
+
+
+class BlockingCredential:
+    """A token credential whose get_token waits until released (a slow identity endpoint)."""
+
+    def __init__(self, release: threading.Event, is_async: bool = False) -> None:
+        self.release = release
+        self.returned = threading.Event()
+        if is_async:
+            self.get_token = self._aget_token  # type: ignore[method-assign]
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from .core_support import AccessToken
+
+        self.release.wait(60)
+        self.returned.set()
+        import time
+
+        return AccessToken("tok-" + "x" * 20, int(time.time()) + 3600)
+
+    async def _aget_token(self, *scopes: str, **kwargs: Any) -> Any:
+        import asyncio
+
+        from .core_support import AccessToken
+
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+        self.returned.set()
+        return AccessToken("tok-" + "x" * 20, 2**31)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async-with-sync-credential", "async"])
+async def test_the_timeout_covers_getting_the_token(
+    local_server: LocalServer, release: threading.Event, kind: str
+) -> None:
+    credential = BlockingCredential(release, is_async=kind == "async")
+    cls = Client if kind == "sync" else AsyncClient
+    client = cls(local_server.url + "/models", credential, timeout=0.5)
+    with pytest.raises(APITimeoutError, match="get_token"):
+        await maybe_await(client.complete(HI))
+    # The call ended while get_token was still waiting, and nothing was sent.
+    assert not credential.returned.is_set()
+    assert local_server.seen == []
+    release.set()
+    await close(client)
