@@ -205,10 +205,11 @@ class Connections:
     def tracer(self, in_flight: int) -> dict[str, Any] | None:
         """The request extensions for a call, with ``in_flight`` calls running.
 
-        The trace (a callback on every step of a request) is only attached while the streams
-        known do not cover the calls in flight: a call that may open a new connection.
+        The trace (a callback on every step of a request) is only attached while fewer streams
+        are known than calls are in flight (this one included): a call that may open a new
+        connection. A warm pool's calls go without it.
         """
-        return {"trace": self._trace} if len(self.streams) <= in_flight else None
+        return {"trace": self._trace} if len(self.streams) < in_flight else None
 
     def _trace(self, name: str, info: dict[str, Any]) -> None:
         if name == "connection.connect_tcp.complete":

@@ -235,3 +235,15 @@ async def test_the_timeout_covers_getting_the_token(
     assert local_server.seen == []
     release.set()
     await close(client)
+
+
+def test_a_warm_pool_calls_without_the_connect_trace(local_server: LocalServer) -> None:
+    # The trace that learns new connections (for close()) costs a callback per request step:
+    # only a call that may open a connection carries it.
+    traced: list[bool] = []
+    hooks = {"request": [lambda request: traced.append("trace" in request.extensions)]}
+    client = Client(local_server.url + "/models", KEY, httpx_kwargs={"event_hooks": hooks})
+    for _ in range(4):
+        client.complete(HI)
+    client.close()
+    assert traced == [True, False, False, False]
