@@ -47,7 +47,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._fork import reset_after_fork
-from .errors import LONGEST_RETRY_AFTER, ConfigurationError, RateLimitError, parse_retry_after
+from .errors import (
+    LONGEST_RETRY_AFTER,
+    APITimeoutError,
+    ConfigurationError,
+    RateLimitError,
+    parse_retry_after,
+)
 
 __all__ = [
     "PACED_429_RETRIES",
@@ -913,8 +919,16 @@ class RateLimiter:
         self._check_deadline(now, deadline)
         if ticket is None:
             ticket = self.reserve(prompt, completion, now)
-            if ticket is None:
-                return None, poll
+            if ticket is None:  # the model's first call is out: wait for what it teaches
+                if deadline is None:
+                    return None, poll
+                if now >= deadline:
+                    raise APITimeoutError(
+                        "Timed out waiting for this model's first answer, which concurrent calls "
+                        "wait for to learn the rate limits (the limiter's probe_timeout); this "
+                        "call was not sent."
+                    )
+                return None, min(poll, deadline - now)
         wait = self.delay(ticket, now)
         if wait < 1e-6:  # below the clock's resolution: now (a sleep that short may not count)
             self.mark_sent(ticket, now)
@@ -950,6 +964,8 @@ class RateLimiter:
 
         Raises:
             RateLimitError: A pause the service asked for (429) lasts past ``deadline``.
+            APITimeoutError: ``deadline`` came while this call waited for the model's first
+                answer (the probe), before it was sent.
         """
         ticket: Ticket | None = None
         poll = 0.002

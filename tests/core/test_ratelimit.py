@@ -591,3 +591,33 @@ def test_every_call_is_engaged_once_the_service_answered_429(clock: FakeClock) -
     reported.observe(reported.acquire(1, 0), 200, {"x-ratelimit-remaining-requests": "9"}, 0)
     assert reported.engaged  # a service that reports its quota: every call is paced
     assert limiter(clock, tokens_per_minute=6000).engaged
+
+
+def test_waiting_for_the_probe_ends_at_the_call_deadline(clock: FakeClock) -> None:
+    """A call queued behind the model's first call (the probe) keeps its own deadline: it fails
+    with a timeout at that deadline, not after the probe_timeout, and sends nothing."""
+    from azureinference import APITimeoutError
+
+    lim = limiter(clock, probe_timeout=10)
+    probe = lim.acquire(10, 0)
+    assert probe.probe
+    start = clock.now
+    with pytest.raises(APITimeoutError, match="first answer"):
+        lim.acquire(10, 0, deadline=start + 1.5)
+    assert clock.now == pytest.approx(start + 1.5)  # waited its own time left, no more
+    assert lim.sent == 1  # only the probe went
+    lim.observe(probe, 200, {}, clock.now)
+    assert lim.acquire(10, 0, deadline=clock.now + 1) is not None  # the queue still works
+
+
+async def test_async_waiting_for_the_probe_ends_at_the_call_deadline(clock: FakeClock) -> None:
+    from azureinference import APITimeoutError
+
+    lim = limiter(clock, probe_timeout=10)
+    probe = await lim.aacquire(10, 0)
+    start = clock.now
+    with pytest.raises(APITimeoutError, match="first answer"):
+        await lim.aacquire(10, 0, deadline=start + 0.7)
+    assert clock.now == pytest.approx(start + 0.7)
+    lim.abandon(probe)
+    assert (await lim.aacquire(10, 0)).probe  # the next call probes again
