@@ -74,6 +74,16 @@ _ASSISTANT_ONLY_BLOCKS = frozenset(
         "redacted_thinking",
         "reasoning",
         "reasoning_content",
+        # Responses API output items (the Responses mode's content): the function calls are in
+        # tool_calls; the rest has no chat form.
+        "function_call",
+        "refusal",
+        "web_search_call",
+        "file_search_call",
+        "code_interpreter_call",
+        "mcp_call",
+        "mcp_list_tools",
+        "image_generation_call",
     }
 )
 # The first base64 characters of common image formats, for blocks that give no mime type.

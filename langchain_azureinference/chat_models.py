@@ -8,6 +8,7 @@ functions of `_convert`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -46,6 +47,13 @@ from azureinference.adapters import (
     stop_sequences,
     tool_choice_for,
 )
+from azureinference.responses_api import (
+    AsyncResponseStream,
+    Response,
+    ResponsesNotSupportedError,
+    ResponseStream,
+    responses_only_features,
+)
 
 from ._client import CREDENTIAL_ENV_VARS, ConnectionFields
 from ._convert import (
@@ -58,6 +66,7 @@ from ._convert import (
 )
 from ._errors import map_errors
 from ._profiles import langchain_profile
+from ._responses import ResponsesChunks, from_response, responses_call
 from ._structured import (
     StructuredOutputParser,
     check_schema,
@@ -84,6 +93,8 @@ _DEFAULT_PARAMS = (
     "reasoning_effort",
     "logprobs",
     "top_logprobs",
+    "reasoning",
+    "include",
 )
 # OpenAI body fields the Model Inference API does not define: sent as extras where needed.
 _DEFAULT_OPENAI_FIELDS = ("service_tier", "store")
@@ -122,6 +133,23 @@ class _Request:
         params.pop("parallel_tool_calls", None)
         self.params = params
         self.fallback = None
+
+    def to_chat(self) -> None:
+        """Leave out what only a Responses request takes and chat needs in another form.
+
+        ``reasoning={"effort": ...}`` is chat's ``reasoning_effort``; ``store=False`` (nothing
+        kept) is what chat completions does anyway. Responses-only parameters were refused
+        before (`responses_only_features`).
+        """
+        params = self.params
+        reasoning = params.pop("reasoning", None)
+        if isinstance(reasoning, Mapping) and reasoning.get("effort") is not None:
+            params.setdefault("reasoning_effort", reasoning["effort"])
+        if params.get("store") is False:
+            del params["store"]
+        for name in ("include", "previous_response_id"):
+            if not params.get(name):
+                params.pop(name, None)
 
     def falls_back(self) -> bool:
         """After a `JsonSchemaRefusedError`: True (and switched to the tool) where one is bound."""
@@ -212,8 +240,10 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     get it as an extra parameter, as ``model_kwargs`` entries)."""
 
     store: bool | None = None
-    """The OpenAI ``store`` body field (stored completions), sent where given, like
-    ``service_tier``."""
+    """The OpenAI ``store`` body field, sent where given, like ``service_tier``: stored chat
+    completions, or with the Responses API whether the service keeps the answer (its default:
+    True; ``False`` with ``include=["reasoning.encrypted_content"]`` carries reasoning across
+    turns statelessly)."""
 
     include_response_headers: bool = False
     """Put the answer's HTTP headers (request ids, rate limits; never a credential) in
@@ -223,14 +253,31 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     """Parameters never to send, as in ``ChatOpenAI``: ``{"parallel_tool_calls": None}`` drops
     the parameter whatever its value; a list drops it only with one of those values."""
 
-    use_responses_api: bool | None = None
-    """``ChatOpenAI``'s switch: ``False`` (or None) is what these classes do, chat completions,
-    and is sent nowhere; ``True`` is refused (the Responses API is not served by this class)."""
-
     extra_body: dict[str, Any] | None = None
     """More JSON body fields for every request, as in ``ChatOpenAI``: API parameters are sent as
     such, the others as ``model_extras`` (with ``extra-parameters: pass-through``, which the
     Model Inference API needs to accept them). A call's ``extra_body=`` adds to it."""
+
+    use_responses_api: bool | None = None
+    """Send requests to the Responses API (``/openai/v1/responses``) rather than chat
+    completions. None (default): only when a call asks for something only it has (a reasoning
+    ``summary``, ``include``, ``previous_response_id``, built-in tools) or with
+    ``use_previous_response_id``. Answers then come as ``ChatOpenAI``'s Responses mode gives
+    them (content blocks with reasoning and text). A model the endpoint refuses it for (or an
+    endpoint without the route) is sent to chat completions instead, with one warning."""
+
+    use_previous_response_id: bool = False
+    """Responses API: send only the messages after the last answer with a response id, with
+    ``previous_response_id`` (the service holds the rest: ``store`` must not be False)."""
+
+    reasoning: dict[str, Any] | None = None
+    """Responses API: ``{"effort": "low" | "medium" | "high", "summary": "auto" | "concise" |
+    "detailed"}``; asking for a summary chooses the Responses API. With chat completions only
+    ``effort`` can be sent (as ``reasoning_effort``)."""
+
+    include: list[str] | None = None
+    """Responses API: extra output to include, e.g. ``["reasoning.encrypted_content"]`` (the
+    reasoning to pass back in the next turn when ``store`` is False)."""
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -238,16 +285,6 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     @classmethod
     def _stop_as_list(cls, value: Any) -> Any:
         return stop_sequences(value) if isinstance(value, str) else value
-
-    @field_validator("use_responses_api")
-    @classmethod
-    def _chat_completions_only(cls, value: bool | None) -> bool | None:
-        if value:
-            raise ConfigurationError(
-                "use_responses_api=True: AzureAIChatCompletionsModel speaks chat completions, "
-                "not the Responses API; leave use_responses_api out (or False)."
-            )
-        return value
 
     @property
     def _llm_type(self) -> str:
@@ -274,16 +311,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"model_name": self.model_name}
-        for key in (
-            "temperature",
-            "top_p",
-            "max_tokens",
-            "seed",
-            "presence_penalty",
-            "frequency_penalty",
-            "reasoning_effort",
-            "verbosity",
-        ):
+        for key in (*_DEFAULT_PARAMS, "verbosity"):
             value = getattr(self, key)
             if value is not None:
                 params[key] = value
@@ -293,6 +321,10 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
             params["model_kwargs"] = redact_options(self.model_kwargs)
         if self.model_extras:
             params["model_extras"] = self.model_extras
+        if self.use_responses_api is not None:
+            params["use_responses_api"] = self.use_responses_api
+        if self.use_previous_response_id:
+            params["use_previous_response_id"] = True
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
@@ -400,6 +432,47 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
     # ---- calls: each sync/async pair mirrors the other ------------------------------------
 
+    def _wants_responses(self, params: Mapping[str, Any]) -> bool:
+        """Whether this call goes to the Responses API (see ``use_responses_api``)."""
+        if self.use_responses_api is not None:
+            return self.use_responses_api
+        return self.use_previous_response_id or bool(responses_only_features(params))
+
+    def _responses_input(
+        self, messages: list[BaseMessage], request: _Request
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return responses_call(
+            messages, request.params, use_previous_response_id=self.use_previous_response_id
+        )
+
+    def _response_result(self, response: Response, request: _Request) -> ChatResult:
+        result = from_response(response, model=request.model)
+        if request.parse_schema is not None:
+            _add_parsed(result, request.parse_schema)
+        return result
+
+    def _for_chat(self, request: _Request, refused: ResponsesNotSupportedError | None) -> None:
+        """Make ``request`` a chat completions request, or say why it cannot be one.
+
+        After the endpoint refused the Responses API (``refused``), the fallback is warned about
+        once; a parameter only the Responses API has raises rather than being dropped.
+
+        Raises:
+            ConfigurationError: A Responses-only parameter (a reasoning summary, ``include``...)
+                with ``use_responses_api=False``, or for a model without the Responses API.
+        """
+        features = responses_only_features(request.params)
+        if features:
+            if refused is not None:
+                raise refused.feature_error(features) from refused
+            raise ConfigurationError(
+                f"use_responses_api=False, but {', '.join(features)} only the Responses API "
+                "gives: remove them, or leave use_responses_api unset."
+            )
+        if refused is not None and refused.learned:
+            warnings.warn(refused.fallback_warning, UserWarning, stacklevel=5)
+        request.to_chat()
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -409,6 +482,17 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     ) -> ChatResult:
         client = self.client
         request = self._request(messages, stop, kwargs, client.capabilities)
+        refused = None
+        if self._wants_responses(request.params):
+            input, params = self._responses_input(messages, request)
+            with map_errors():
+                try:
+                    response = client.respond(input, **params)
+                except ResponsesNotSupportedError as err:
+                    refused = err
+                else:
+                    return self._response_result(response, request)
+        self._for_chat(request, refused)
         with map_errors():
             try:
                 completion = client.complete(request.messages, **request.params)
@@ -428,6 +512,17 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     ) -> ChatResult:
         client = self.async_client
         request = self._request(messages, stop, kwargs, client.capabilities)
+        refused = None
+        if self._wants_responses(request.params):
+            input, params = self._responses_input(messages, request)
+            with map_errors():
+                try:
+                    response = await client.respond(input, **params)
+                except ResponsesNotSupportedError as err:
+                    refused = err
+                else:
+                    return self._response_result(response, request)
+        self._for_chat(request, refused)
         with map_errors():
             try:
                 completion = await client.complete(request.messages, **request.params)
@@ -490,6 +585,34 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
                     request.messages, stream_usage=request.stream_usage, **request.params
                 )
 
+    def _open_response_stream(
+        self, client: Client, messages: list[BaseMessage], request: _Request
+    ) -> ResponseStream | None:
+        """The Responses stream, or None where the call goes to chat completions."""
+        if not self._wants_responses(request.params):
+            self._for_chat(request, None)
+            return None
+        input, params = self._responses_input(messages, request)
+        try:
+            return client.stream_response(input, **params)
+        except ResponsesNotSupportedError as err:
+            self._for_chat(request, err)
+            return None
+
+    async def _aopen_response_stream(
+        self, client: AsyncClient, messages: list[BaseMessage], request: _Request
+    ) -> AsyncResponseStream | None:
+        """The Responses stream, or None where the call goes to chat completions."""
+        if not self._wants_responses(request.params):
+            self._for_chat(request, None)
+            return None
+        input, params = self._responses_input(messages, request)
+        try:
+            return await client.stream_response(input, **params)
+        except ResponsesNotSupportedError as err:
+            self._for_chat(request, err)
+            return None
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -499,6 +622,19 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     ) -> Iterator[ChatGenerationChunk]:
         client = self.client
         request = self._request(messages, stop, kwargs, client.capabilities)
+        with map_errors():
+            responses = self._open_response_stream(client, messages, request)
+        if responses is not None:
+            chunks = ResponsesChunks(request.model)
+            with map_errors(), responses:
+                for event in responses:
+                    generation = chunks.chunk(event)
+                    if generation is None:
+                        continue
+                    if run_manager:
+                        run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
+            return
         with map_errors():
             stream = self._open_stream(client, request)
             with stream:
@@ -523,6 +659,20 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
     ) -> AsyncIterator[ChatGenerationChunk]:
         client = self.async_client
         request = self._request(messages, stop, kwargs, client.capabilities)
+        with map_errors():
+            responses = await self._aopen_response_stream(client, messages, request)
+        if responses is not None:
+            chunks = ResponsesChunks(request.model)
+            with map_errors():
+                async with responses:
+                    async for event in responses:
+                        generation = chunks.chunk(event)
+                        if generation is None:
+                            continue
+                        if run_manager:
+                            await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                        yield generation
+            return
         with map_errors():
             stream = await self._aopen_stream(client, request)
             async with stream:

@@ -284,9 +284,8 @@ async def test_response_headers_on_streams(azure_inference_emulator: Emulator) -
     assert "headers" not in plain.invoke("hi").response_metadata
 
 
-def test_responses_api_and_client_objects_are_refused_clearly() -> None:
-    with pytest.raises(ValueError, match="use_responses_api=True"):
-        LCChat(endpoint="http://127.0.0.1:9/openai/v1", credential="k", use_responses_api=True)
+def test_client_objects_are_refused_clearly() -> None:
+    # use_responses_api=True is served now (tests/langchain/test_responses.py).
     with pytest.raises(ValueError, match=r"http_client.*httpx_kwargs"):
         LCChat(endpoint="http://127.0.0.1:9/openai/v1", credential="k", http_client=object())
     with pytest.raises(ValueError, match=r"openai_api_key: pass api_key="):
