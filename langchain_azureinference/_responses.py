@@ -424,6 +424,7 @@ class ResponsesChunks:
         self._indexes: dict[tuple[Any, ...], int] = {}
         self._sent: dict[tuple[Any, ...], str] = {}
         self._ids: set[int] = set()
+        self._encrypted: dict[int | None, str] = {}
 
     def _index(self, *key: Any) -> int:
         index = self._indexes.get(key)
@@ -583,30 +584,41 @@ class ResponsesChunks:
         if isinstance(item, FunctionCallItem):
             return self._arguments(oi, self._rest(("args", oi), item.arguments), record=False)
         if isinstance(item, ReasoningItem):
-            index = self._index("item", oi)
-            blocks = []
             parts = []
             for si, summary in enumerate(item.summary):
                 rest = self._rest(("summary", oi, si), summary.text)
                 if rest:
                     parts.append({"index": si, "type": "summary_text", "text": rest})
-            if parts:
-                blocks.append({"type": "reasoning", "summary": parts, "index": index})
             if item.encrypted_content:
-                encrypted = item.encrypted_content
-                blocks.append({"type": "reasoning", "encrypted_content": encrypted, "index": index})
-            return _chunk(blocks) if blocks else None
+                self._encrypted[oi] = item.encrypted_content  # sent with the last chunk
+            if not parts:
+                return None
+            index = self._index("item", oi)
+            return _chunk([{"type": "reasoning", "summary": parts, "index": index}])
         block = item.model_dump(exclude_none=True, mode="json")
         block["index"] = self._index("item", oi)
         return _chunk([block])
 
     def last(self, response: Response) -> ChatGenerationChunk:
-        """The last chunk: usage, metadata (without the id: the first chunk had it)."""
+        """The last chunk: usage, metadata (without the id: the first chunk had it).
+
+        Encrypted reasoning comes here, as the terminal event's answer has it (a service may
+        encrypt the same reasoning differently in ``output_item.done``): the message adds up to
+        what ``invoke`` gives for the same answer.
+        """
         metadata = _metadata(response, self.model)
         metadata.pop("id", None)
+        encrypted = dict(self._encrypted)
+        for oi, item in enumerate(response.output):
+            if isinstance(item, ReasoningItem) and item.encrypted_content:
+                encrypted[oi] = item.encrypted_content
+        blocks = [
+            {"type": "reasoning", "encrypted_content": text, "index": self._index("item", oi)}
+            for oi, text in encrypted.items()
+        ]
         usage = response.usage
         message = AIMessageChunk(
-            content=[],
+            content=blocks,
             usage_metadata=usage_from_response(usage) if usage is not None else None,
             response_metadata=metadata,
             chunk_position="last",
