@@ -499,3 +499,59 @@ def test_encrypted_reasoning_across_a_tool_loop_on_the_emulator(emu: Emulator, w
         "function_call_output",
     ]
     assert sent[1]["encrypted_content"] == blocks[0]["encrypted_content"]
+
+
+# ---- the stream reader, pure -------------------------------------------------------------------
+
+
+def _events(*raw: dict[str, Any]) -> list[Any]:
+    from azureinference.responses_api import ResponseStreamEvent
+
+    return [ResponseStreamEvent.model_validate(e) for e in raw]
+
+
+def test_a_stream_without_deltas_still_gives_every_part_once() -> None:
+    from langchain_azureinference._responses import ResponsesChunks
+
+    message = {
+        "type": "message",
+        "id": "msg_1",
+        "content": [{"type": "output_text", "text": "Hello world"}],
+    }
+    reasoning = {
+        "type": "reasoning",
+        "id": "rs_1",
+        "summary": [{"type": "summary_text", "text": "Thought."}],
+    }
+    call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f"}
+    done_call = {**call, "arguments": '{"a": 1}'}
+    response = {"id": "resp_1", "status": "completed", "output": [reasoning, message, done_call]}
+    added, done, text = (
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.output_text",
+    )
+    stream = _events(
+        {"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}},
+        {"type": added, "output_index": 0, "item": {**reasoning, "summary": []}},
+        {"type": done, "output_index": 0, "item": reasoning},
+        {"type": added, "output_index": 1, "item": {**message, "content": []}},
+        {"type": text + ".delta", "output_index": 1, "content_index": 0, "delta": "Hello"},
+        {"type": text + ".done", "output_index": 1, "content_index": 0, "text": "Hello world"},
+        {"type": done, "output_index": 1, "item": message},
+        {"type": added, "output_index": 2, "item": {**call, "arguments": ""}},
+        {"type": done, "output_index": 2, "item": done_call},
+        {"type": "response.completed", "response": response},
+    )
+    reader = ResponsesChunks("m")
+    chunks = [c.message for e in stream if (c := reader.chunk(e)) is not None]
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    assert total.text == "Hello world"
+    assert total.tool_calls == [
+        {"name": "f", "args": {"a": 1}, "id": "call_1", "type": "tool_call"}
+    ]
+    assert [p["text"] for p in total.content[0]["summary"]] == ["Thought."]
+    assert total.response_metadata["id"] == "resp_1"
+    assert total.id == "resp_1"
