@@ -43,7 +43,7 @@ class TestChatModelUnitResponses(ChatModelUnitTests):
     def chat_model_params(self) -> dict[str, Any]:
         return {
             "endpoint": PLACEHOLDER_ENDPOINT,
-            "credential": PLACEHOLDER_KEY,
+            "api_key": PLACEHOLDER_KEY,  # as test_standard: the suite may add api_key itself
             "model": CHAT_MODEL,
             "use_responses_api": True,
         }
