@@ -201,8 +201,8 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         default=None,
         description="Ask through the Responses API (POST .../responses) instead of chat "
         "completions; None (default): when a parameter only it has is set (reasoning summaries, "
-        "include, store, previous_response_id, track_previous_responses). A model the endpoint "
-        "refuses it for falls back to chat completions, with one warning.",
+        "include, store, previous_response_id, track_previous_responses, built_in_tools). A "
+        "model the endpoint refuses it for falls back to chat completions, with one warning.",
     )
     reasoning_options: dict[str, Any] | None = Field(
         default=None,
@@ -225,6 +225,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     track_previous_responses: bool = Field(
         default=False,
         description="Continue from each answer: its id becomes previous_response_id.",
+    )
+    built_in_tools: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The Responses API's built-in tools sent with every call, e.g. "
+        "[{'type': 'web_search'}] (their calls are in additional_kwargs['built_in_tool_calls']).",
     )
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
@@ -467,6 +472,8 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             "previous_response_id": self.previous_response_id,
             **(kwargs or {}),
         }
+        if self.built_in_tools:
+            params["tools"] = [*self.built_in_tools, *(params.get("tools") or ())]
         found = responses_only_features(params)
         if self.track_previous_responses:
             found.append("track_previous_responses")
@@ -502,6 +509,8 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         if "model_extras" in kwargs:
             extras.update(kwargs.pop("model_extras") or {})
         params.update(kwargs)
+        if self.built_in_tools:
+            params["tools"] = [*self.built_in_tools, *(params.get("tools") or ())]
         if extras:
             params["model_extras"] = extras
         return params

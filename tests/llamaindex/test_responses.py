@@ -506,3 +506,30 @@ def test_reasoning_goes_back_by_id_where_answers_are_stored(emu: Emulator) -> No
         "reasoning",
         thinking.additional_information["id"],
     )
+
+
+def test_built_in_tools_go_with_every_call() -> None:
+    rec = RECORDINGS.get("openai_web_search")
+    if rec is None:
+        pytest.skip("The Responses recordings are not beside the checkout.")
+    with _served(rec) as (url, seen):
+        llm = AzureAICompletionsModel(
+            endpoint=url + "/v1",
+            credential=KEY,
+            model_name="gpt-4o",
+            built_in_tools=[{"type": "web_search"}],
+        )
+        response = llm.chat_with_tools([WEATHER], user_msg="News?")
+    assert [t["type"] for t in seen[0][1]["tools"]] == ["web_search", "function"]
+    calls = response.message.additional_kwargs["built_in_tool_calls"]
+    assert [c["type"] for c in calls] == ["web_search_call"]
+    assert response.message.content
+
+
+def test_built_in_tools_are_named_after_a_fallback(emu: Emulator) -> None:
+    llm = make(emu, CHAT_ONLY, use_responses_api=None, built_in_tools=[{"type": "web_search"}])
+    with (
+        pytest.warns(UserWarning, match="chat completions"),
+        pytest.raises(ConfigurationError, match="built-in tool 'web_search'"),
+    ):
+        llm.chat([user("Hi")])
