@@ -19,7 +19,8 @@ Constructor arguments:
 
 Request shaping:
     `split_model_kwargs` sends API parameters (`CHAT_FIELDS`, `EMBEDDINGS_FIELDS`) as such and
-    the rest as ``model_extras``; `check_chat_params` and `check_texts` check before any I/O;
+    the rest as ``model_extras``; `check_chat_params`, `check_text` and `check_texts` check
+    before any I/O;
     `tool_choice_for` is the one reading of a framework's ``tool_choice`` (``True``, ``"any"``,
     a tool's name), `stop_sequences` of a ``stop`` given as a string.
 
@@ -72,6 +73,7 @@ from .requests import (
     CHAT_FIELDS,
     EMBEDDINGS_FIELDS,
     check_chat_params,
+    check_text,
     check_texts,
     normalize_tool_choice,
     split_model_kwargs,
@@ -103,6 +105,7 @@ __all__ = [
     "ToolCall",
     "ToolCallPiece",
     "check_chat_params",
+    "check_text",
     "check_texts",
     "connect",
     "fallback_refused",

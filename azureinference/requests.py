@@ -36,6 +36,7 @@ __all__ = [
     "build_image_embeddings_request",
     "build_info_request",
     "check_chat_params",
+    "check_text",
     "check_texts",
     "normalize_response_format",
     "normalize_tool_choice",
@@ -143,6 +144,17 @@ def check_texts(texts: Any, name: str = "texts") -> list[Any]:
         ConfigurationError: ``texts`` is not a list (or tuple) of texts, naming ``name``.
     """
     return list(_check_list(name, texts, "texts"))
+
+
+def check_text(text: Any, name: str = "text") -> str:
+    """The text of a one-text call (a query), named as the caller named it, not ``input[0]``.
+
+    Raises:
+        ConfigurationError: ``text`` is not a str, naming ``name``.
+    """
+    if not isinstance(text, str):
+        raise ConfigurationError(f"{name} must be a str, not {_type_name(text)}.")
+    return text
 
 
 def _check_messages(messages: Any) -> None:

@@ -12,7 +12,12 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import Field
 
-from azureinference.adapters import EMBEDDINGS_FIELDS, check_texts, split_model_kwargs
+from azureinference.adapters import (
+    EMBEDDINGS_FIELDS,
+    check_text,
+    check_texts,
+    split_model_kwargs,
+)
 
 from ._client import ConnectionFields
 from ._errors import map_errors
@@ -97,12 +102,14 @@ class AzureAIEmbeddingsModel(ConnectionFields, Embeddings):
         Raises:
             azureinference.APIError: The call failed (also a ``langchain_core`` model error).
         """
+        text = check_text(text)
         with map_errors():
             result = self.client.embed([text], **self._params(self.input_type_query))
         return result.vectors[0]
 
     async def aembed_query(self, text: str) -> list[float]:
         """Embed a query (see `embed_query`)."""
+        text = check_text(text)
         with map_errors():
             result = await self.async_client.embed([text], **self._params(self.input_type_query))
         return result.vectors[0]

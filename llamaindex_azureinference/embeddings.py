@@ -24,8 +24,8 @@ from llama_index.core.instrumentation.events.embedding import (
 )
 from llama_index.core.schema import ImageType
 
-from azureinference import AsyncClient, Client, ConfigurationError, ModelInfo
-from azureinference.adapters import EMBEDDINGS_FIELDS, Connection, split_model_kwargs
+from azureinference import AsyncClient, Client, ModelInfo
+from azureinference.adapters import EMBEDDINGS_FIELDS, Connection, check_text, split_model_kwargs
 
 from ._connection import (
     RedactedFields,
@@ -43,17 +43,6 @@ dispatcher = get_dispatcher(__name__)
 DEFAULT_EMBED_BATCH_SIZE = 96
 """Texts per request: LlamaIndex's default of 10 makes 2,000 texts 200 requests; 96 is the most
 Cohere's embedding models take in one request (OpenAI's take 2,048)."""
-
-
-def _one_text(name: str, value: Any) -> str:
-    """The text of a one-text call, named as the caller named it (not the wire's ``input[0]``).
-
-    Raises:
-        ConfigurationError: ``value`` is not a str.
-    """
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{name} must be a str, not {type(value).__name__}.")
-    return value
 
 
 def _image_url(image: ImageType) -> str:
@@ -219,16 +208,16 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
         return result.vectors
 
     def _get_query_embedding(self, query: str) -> Embedding:
-        return self._embed([_one_text("query", query)], "query")[0]
+        return self._embed([check_text(query, "query")], "query")[0]
 
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return (await self._aembed([_one_text("query", query)], "query"))[0]
+        return (await self._aembed([check_text(query, "query")], "query"))[0]
 
     def _get_text_embedding(self, text: str) -> Embedding:
-        return self._embed([_one_text("text", text)], "document")[0]
+        return self._embed([check_text(text, "text")], "document")[0]
 
     async def _aget_text_embedding(self, text: str) -> Embedding:
-        return (await self._aembed([_one_text("text", text)], "document"))[0]
+        return (await self._aembed([check_text(text, "text")], "document"))[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return self._embed(texts, "document")

@@ -65,6 +65,7 @@ EXPECTED_ADAPTERS_ALL = [
     "ToolCall",
     "ToolCallPiece",
     "check_chat_params",
+    "check_text",
     "check_texts",
     "connect",
     "fallback_refused",
