@@ -18,7 +18,6 @@ Reading along, an adapter asks `ResponsesStreamState.item` for the item an event
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -32,7 +31,12 @@ from azureinference.errors import (
 )
 from azureinference.responses import parse_stream_error
 from azureinference.sse import ServerSentEvent, SSEDecoder
-from azureinference.streaming import _abytes_or_failure, _bytes_or_failure, _explain_stray
+from azureinference.streaming import (
+    _abytes_or_failure,
+    _bytes_or_failure,
+    _explain_stray,
+    _warn_unclosed,
+)
 from azureinference.telemetry import NO_OPERATION
 from azureinference.types import ChatCompletion, CompletionUsage
 
@@ -283,15 +287,6 @@ class _TelemetryView:
 
     def final(self) -> ChatCompletion:
         return self._state.final().to_chat_completion()
-
-
-def _warn_unclosed(name: str) -> None:
-    warnings.warn(
-        f"{name} dropped without being read to the end or closed; use it in a with block or "
-        "call close()",
-        ResourceWarning,
-        stacklevel=2,
-    )
 
 
 class _ResponseStreamBase:
