@@ -215,7 +215,9 @@ def learn_chat_refusal(
         or (names_nothing(err) and caps.json_schema is None)
     ):
         caps.json_schema = False
-        as_json_schema_refusal(err)  # the caller re-raises it: a typed outcome to fall back on
+        refusal = as_json_schema_refusal(err)  # a typed outcome the adapters fall back on
+        if refusal is not err:
+            raise refusal from err.__cause__
     return False
 
 

@@ -216,15 +216,18 @@ _JSON_SCHEMA_CLASSES: dict[type[APIStatusError], type[JsonSchemaRefusedError]] =
 
 
 def as_json_schema_refusal(err: APIStatusError) -> APIStatusError:
-    """``err``, re-classed as the `JsonSchemaRefusedError` of its status class (in place).
+    """``err`` as the `JsonSchemaRefusedError` of its status class.
 
-    The same object, so its traceback, attributes and message stay; an error of another class
-    (a content filter, an adapter's own class) is returned as it is.
+    A copy with the same message, attributes, cause and traceback (the error's class is never
+    changed in place); an error of another class (a content filter, an adapter's own class) is
+    returned as it is.
     """
     refused = _JSON_SCHEMA_CLASSES.get(type(err))
-    if refused is not None:
-        err.__class__ = refused
-    return err
+    if refused is None:
+        return err
+    copy = _rebuild_error(refused, err.args, err.__dict__.copy())
+    copy.__cause__ = err.__cause__
+    return copy.with_traceback(err.__traceback__)  # type: ignore[return-value]
 
 
 class RateLimitError(APIStatusError):
