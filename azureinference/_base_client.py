@@ -482,7 +482,9 @@ class _BaseClient:
         """``cost(*args)`` where this call is paced (`RateLimiter`), else None (no cost at all).
 
         Paced: every call with ``rate_limit=True`` or a set limit; bulk calls (inside `paced`);
-        and every call once the service answered 429 (`RateLimiter.engaged`).
+        and every call while `RateLimiter.engaged` (the model's first call is out, a pace is
+        known or being found, or the service has answered 429). Only against a service that
+        reports nothing and showed no limit in its slow start are single calls unpaced.
         """
         pacing = self._pacing
         if pacing is False or (pacing is None and not is_paced() and not self.rate_limiter.engaged):

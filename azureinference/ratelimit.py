@@ -13,15 +13,22 @@ without 429 storms:
   of the limit (``headroom``). This is
   GCRA (a token bucket) with reservations: waiters are served in order without waking each other.
 - **Limits** come from ``tokens_per_minute`` / ``requests_per_minute`` where given (a Ray
-  worker's share; the headers do not override it), else from ``x-ratelimit-limit-*``. Until a
-  limit is known, the first request goes alone and the others wait for its answer (which
-  usually teaches the limits).
+  worker's share; a lower ``x-ratelimit-limit-*`` lowers it), else from ``x-ratelimit-limit-*``,
+  else from ``remaining`` + the request's cost. Until a limit is known, the first request goes
+  alone and the others wait for its answer (which usually teaches the limits).
+- **Nothing known** (the service sends no rate-limit header): a slow start, as TCP's. Requests
+  go at 4 a second, doubled after each second in which one waited, until a 429 shows the
+  service's pace (or 1,000 a second is reached: no limit that matters, unpaced until a 429).
+  After a 429 the pace is 85% of where it came, and grows back along CUBIC's curve: to where
+  the 429 came in about eight seconds, flat there, then ever faster.
 - **Corrections from the headers**: each answer's ``remaining`` is compared with what the local
   bucket held when that request was sent; the difference moves the credit (down when others share
   the deployment or the service counts more; up, by at most one burst per answer, when it has
   room). Pending requests are re-timed with it, since they wait for credit, not for a time.
 - **429s** pause every lane for the ``retry-after-ms`` / ``Retry-After`` given (overlapping 429s
-  pause once) and lower the pace by 10% (down to half), recovering 1% per answer.
+  pause once, each waiter waking at its own time within 10% more) and lower a known limit's
+  pace by 10% (down to half) once per congestion (at most once a second), recovering 10% a
+  second of clean answers.
 - **Token estimates** are cheap: UTF-8 bytes / 4 per text (no tokenizer), times a ratio learned
   from the ``usage`` the service reports; chat adds ``max_tokens`` (or the completions seen).
 
@@ -330,10 +337,14 @@ _LANES = ("tokens", "requests")
 _MIN_FACTOR = 0.5  # a set or reported limit is never paced below half
 _DECREASE = 0.9  # the pace after a 429, of the pace before (a limit is known)
 _RECOVERY_PER_SECOND = 0.1  # share of a known limit regained per second of clean answers
-_FOUND_DECREASE = 0.85  # the found pace after a 429 (no limit known), of the service's pace
-_FOUND_INCREASE = 0.05  # share of the found pace added per second of clean answers
-_FOUND_PROBE = 0.5  # ...and while the first estimate is checked (until a second congestion)
+_FOUND_DECREASE = 0.85  # the found pace after a 429 (no limit known), of the pace it came at
+_FOUND_REGAIN = 8.0  # seconds the found pace takes to grow back to where the 429 came
 _FOUND_FLOOR = {"tokens": 60.0, "requests": MIN_REQUESTS_LIMIT}  # per minute
+_FOUND_LEAST = 0.25  # the found pace never falls below this share of the best pace admitted
+_CONGESTION_GAP = 1.0  # seconds after a slowdown before a 429 may slow down again (a window)
+_START_RATE = 240.0  # requests a minute: the first pace when the service tells nothing (4 a second)
+_START_DOUBLING = 1.0  # seconds of a busy pace after which the starting pace doubles
+_START_OPEN = 60_000.0  # requests a minute: a start reaching this without a 429 ends (unpaced)
 _METER_SECONDS = 2.0  # how far back the service's admitted pace is measured
 _PAUSE_JITTER = 0.1  # wake-ups after a 429's pause are spread over 10% of it
 
@@ -547,8 +558,15 @@ class RateLimiter:
         self._reported: dict[str, float | None] = dict.fromkeys(_LANES)  # x-ratelimit-limit-*
         self._inferred: dict[str, float | None] = dict.fromkeys(_LANES)  # remaining + cost
         self._found: dict[str, float | None] = dict.fromkeys(_LANES)  # after 429s, no limit
-        self._found_step: dict[str, float] = dict.fromkeys(_LANES, 0.0)
-        self._probing = False
+        self._ceiling: dict[str, float] = dict.fromkeys(_LANES, 0.0)  # where the last 429 came
+        self._congested_at = -math.inf  # the last slowdown, for the found pace's regain
+        self._slowed_at = -math.inf  # ...when it was decided
+        self._best: dict[str, float] = dict.fromkeys(_LANES, 0.0)  # the most admitted a minute
+        self._slowed_until = -math.inf  # ...and the end of its pause
+        self._starting = False  # slow start: nothing known, the requests pace doubles
+        self._started = False  # ...which happens once (after it, unpaced until a 429)
+        self._start_busy = False  # a request waited on the starting pace since its last step
+        self._start_step_at = -math.inf
         self._tokens: _Lane | None = None
         self._requests: _Lane | None = None
         self._meter = _Meter()
@@ -634,7 +652,10 @@ class RateLimiter:
 
     @property
     def knows_limits(self) -> bool:
-        """True once any limit is known (set, reported, inferred or found after 429s)."""
+        """True once any pace applies.
+
+        Set, reported, inferred, found after 429s, or a slow start's.
+        """
         return self._tokens is not None or self._requests is not None
 
     @property
@@ -642,8 +663,9 @@ class RateLimiter:
         """True when every call should be paced, not only bulk calls.
 
         That is: a limit is set; the service answered 429; it reports its quota (a limit or
-        what remains); or it has not answered yet (the first call goes alone: concurrent
-        calls, a user's ``asyncio.gather``, wait for what it teaches, not stampede).
+        what remains); it reports nothing and the slow start is on; or it has not answered yet
+        (the first call goes alone: concurrent calls, a user's ``asyncio.gather``, wait for
+        what it teaches, not stampede).
         """
         if self.tokens_per_minute or self.requests_per_minute or self.throttled:
             return True
@@ -689,6 +711,7 @@ class RateLimiter:
             if self._requests is not None and ticket.request_threshold is not None:
                 lane_wait = self._requests.wait(ticket.request_threshold, now, ticket.request_place)
                 wait = max(wait, lane_wait)
+                self._start_busy = self._start_busy or (self._starting and lane_wait > 0)
             return max(0.0, wait)
 
     def _enqueue(self, ticket: Ticket, now: float) -> None:
@@ -726,12 +749,16 @@ class RateLimiter:
                 self._learn_limits(info, ticket, status)
             if status == 429:
                 self.throttled += 1
-                if self._new_congestion(ticket, now):
+                new = self._new_congestion(ticket, now)
+                if new:
                     self._slow_down(now)  # once per congestion, not once per 429 of it
                 self._configure(now)
                 self._pause(self._retry_wait(info), now)
+                if new:  # unpaced requests' 429s until the pause is over are this congestion's
+                    self._slowed_until = max(now, self._blocked_until)
                 return
             self._meter.add(now, ticket.tokens if ticket is not None else 0.0)
+            self._begin(now)
             self._speed_up(now)
             self._configure(now)
             if info is not None and ticket is not None and ticket.generation == self._generation:
@@ -772,49 +799,104 @@ class RateLimiter:
         """True for a 429 that says something new.
 
         That is a 429 of a request sent since the last slowdown, or, for a request that was
-        not paced, one met after the last slowdown's pause.
+        not paced, one met after the last slowdown's pause; and never within a second (Azure's
+        shortest window) of the last slowdown: a service that refuses some requests whatever
+        the pace would otherwise bring it down to nothing.
         """
+        if now < self._slowed_at + _CONGESTION_GAP:
+            return False  # the last slowdown has not had a window's time to show
         if ticket is not None:
             return ticket.generation == self._generation
-        return now > self._recovered_at
+        return now > self._slowed_until
+
+    def _begin(self, now: float) -> None:
+        """A clean answer that teaches no limit: start at a low pace that doubles (slow start).
+
+        Nothing known (no limit set, reported or inferred, no 429 yet), a bulk job or a user's
+        ``gather`` would send everything at once and meet a storm of 429s. Instead requests go
+        at `_START_RATE`, doubled after each second in which one had to wait, until a 429 says
+        where the service's pace is, or `_START_OPEN` is reached without one (no limit that
+        matters: unpaced from then on, until a 429).
+        """
+        if self._started or not self.learn:
+            return
+        if any(self._known(lane) is not None or self._found[lane] for lane in _LANES):
+            return
+        self._started = self._starting = True
+        self._found["requests"] = _START_RATE
+        self._start_step_at = now
 
     def _slow_down(self, now: float) -> None:
-        """A new congestion: lower the known limits' pace, and find one where none is known."""
+        """A new congestion: lower the known limits' pace, and find one where none is known.
+
+        The found pace is where the 429 came (the pace in force, or what the service admitted
+        lately if less) times `_FOUND_DECREASE`, never under `_FOUND_LEAST` of the best pace
+        the service admitted; `_speed_up` grows it back.
+        """
         self._generation += 1
+        self._slowed_at = now
         self._recovered_at = max(now, self._blocked_until)
+        self._congested_at = self._recovered_at
+        self._starting = False
         if any(self._known(lane) is not None for lane in _LANES):
             self._factor = max(_MIN_FACTOR, self._factor * _DECREASE)
         for lane in _LANES:
             if self._known(lane) is not None:
                 continue
             admitted = self._meter.per_minute(lane, now) or math.inf
-            found = min(self._found[lane] or math.inf, admitted)
-            if found == math.inf:
+            ceiling = min(self._found[lane] or math.inf, admitted)
+            if ceiling == math.inf:
                 continue  # nothing admitted yet to take a pace from: the pause only
-            # The first estimate (taken in a storm's first answers) is rough: grow fast from it
-            # until the next 429 shows where the ceiling is, then by small steps.
-            self._probing = self._found[lane] is None
-            self._found[lane] = max(_FOUND_FLOOR[lane], found * _FOUND_DECREASE)
-            self._found_step[lane] = self._found[lane] * _FOUND_INCREASE  # type: ignore[operator]
+            least = max(_FOUND_FLOOR[lane], self._best[lane] * _FOUND_LEAST)
+            found = max(least, ceiling * _FOUND_DECREASE)
+            self._found[lane] = found
+            self._ceiling[lane] = max(found, ceiling)
 
     def _speed_up(self, now: float) -> None:
         """A clean answer: regain pace for the time since the last step (a few seconds in all)."""
         elapsed = max(0.0, now - self._recovered_at)
-        if elapsed == 0.0:
-            return
-        self._recovered_at = now
-        if self._factor < 1.0:
-            self._factor = min(1.0, self._factor + _RECOVERY_PER_SECOND * min(elapsed, 10.0))
+        if elapsed > 0.0:
+            self._recovered_at = now
+            if self._factor < 1.0:
+                self._factor = min(1.0, self._factor + _RECOVERY_PER_SECOND * min(elapsed, 10.0))
         for lane in _LANES:
-            found = self._found[lane]
-            if found is None or self._known(lane) is not None:
-                continue
-            step = found * _FOUND_PROBE if self._probing else self._found_step[lane]
-            found += step * min(elapsed, 10.0)
-            # What the service just admitted, it will admit again (in-flight answers after a
-            # first 429 tell its pace better than the moment of the 429 did).
-            admitted = self._meter.per_minute(lane, now) * _FOUND_DECREASE
-            self._found[lane] = min(LARGEST_LIMIT, max(found, admitted))
+            self._best[lane] = max(self._best[lane], self._meter.per_minute(lane, now))
+        if self._starting:
+            self._grow_start(now)
+            return
+        for lane in _LANES:
+            if self._found[lane] is not None and self._known(lane) is None and self._ceiling[lane]:
+                self._found[lane] = self._regained(lane, now)
+
+    def _grow_start(self, now: float) -> None:
+        """Double the starting pace after each second in which a request waited for it."""
+        if now - self._start_step_at < _START_DOUBLING:
+            return
+        self._start_step_at = now
+        if not self._start_busy:
+            return  # the caller sends less than the pace allows: nothing learned
+        self._start_busy = False
+        rate = (self._found["requests"] or _START_RATE) * 2
+        if rate >= _START_OPEN:  # no limit in sight: unpaced until a 429
+            self._starting = False
+            self._found["requests"] = None
+        else:
+            self._found["requests"] = rate
+
+    def _regained(self, lane: str, now: float) -> float:
+        """The found pace ``t`` seconds after the last 429 (CUBIC's curve, as TCP grows back).
+
+        It climbs from `_FOUND_DECREASE` of the ceiling (where the 429 came) and flattens out
+        at the ceiling `_FOUND_REGAIN` seconds later, so the next 429 comes seconds, not one
+        second, later; past it, it grows ever faster (the quota may have been raised). It
+        never runs more than twice ahead of what the service admitted lately (a caller that
+        sends less leaves no room to burst into).
+        """
+        ceiling = self._ceiling[lane]
+        x = (now - self._congested_at - _FOUND_REGAIN) / _FOUND_REGAIN
+        pace = ceiling * (1.0 + (1.0 - _FOUND_DECREASE) * x**3)
+        admitted = self._meter.per_minute(lane, now)
+        return min(LARGEST_LIMIT, max(_FOUND_FLOOR[lane], min(pace, max(ceiling, 2 * admitted))))
 
     def _retry_wait(self, info: RateLimitHeaders | None) -> float:
         """How long a 429 asks to wait: ``retry-after``, else the sooner reset, else 1 s."""
@@ -933,8 +1015,11 @@ class RateLimiter:
         if wait < 1e-6:  # below the clock's resolution: now (a sleep that short may not count)
             self.mark_sent(ticket, now)
             return ticket, 0.0
-        # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile.
-        return ticket, wait if wait < 0.05 else max(0.05, wait / 2)
+        # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile,
+        # and every quarter second in a slow start (the pace doubles each second).
+        if wait < 0.05:
+            return ticket, wait
+        return ticket, max(0.05, min(wait / 2, 0.25 if self._starting else math.inf))
 
     def _check_deadline(self, now: float, deadline: float | None) -> None:
         """Fail at once when the service's pause outlasts the call's deadline."""

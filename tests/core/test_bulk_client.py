@@ -61,17 +61,17 @@ def test_a_failed_batch_names_its_inputs(sync: bool) -> None:
     assert "This input is refused." in str(info.value)
 
 
-def test_single_calls_are_paced_only_where_the_quota_is_known_or_was_met() -> None:
+def test_single_calls_are_paced_by_default() -> None:
     with (
         quota_server(6_000_000, 60_000, headers="none") as server,
         Client(server.endpoint, KEY, model="m") as client,
     ):
         client.complete([{"role": "user", "content": "Hi"}])  # the first goes alone
         client.embed(["doc 1"])
-        assert client.rate_limiter.sent == 1  # nothing reported: single calls unpaced
+        assert client.rate_limiter.sent == 2  # nothing reported: paced from a slow start
         with paced():
             client.complete([{"role": "user", "content": "Hi"}])
-        assert client.rate_limiter.sent == 2
+        assert client.rate_limiter.sent == 3
     with quota_server(6_000_000, 60_000) as server:
         with Client(server.endpoint, KEY, model="m") as client:
             client.complete([{"role": "user", "content": "Hi"}])

@@ -88,16 +88,21 @@ def test_nothing_configured_every_text_comes_back_whatever_the_headers(headers: 
         assert server.throttled <= 16  # no stampede: at most a first round of refusals
 
 
-@pytest.mark.parametrize("headers", ["remaining", "none"])
-def test_nothing_configured_abatch_loses_no_prompt_in_a_429_storm(headers: str) -> None:
-    # 300 prompts at once against 50 requests a second: a storm, then paced.
-    prompts = [f"prompt {i}" for i in range(300)]
-    with quota_server(6_000_000, 3_000, headers=headers) as server:
+@pytest.mark.parametrize(
+    ("headers", "throttle_every"), [("remaining", 0), ("none", 0), ("full", 3)]
+)
+def test_nothing_configured_abatch_loses_no_prompt_in_a_429_storm(
+    headers: str, throttle_every: int
+) -> None:
+    # 300 prompts at once against 50 requests a second.
+    prompts = [f"prompt {i}" for i in range(100 if throttle_every else 300)]
+    with quota_server(6_000_000, 3_000, headers=headers, throttle_every=throttle_every) as server:
         llm = AzureAIChatCompletionsModel(endpoint=server.endpoint, credential=KEY, model="m")
         answers = asyncio.run(llm.abatch(prompts))
         assert [a.content for a in answers] == [f"You said: {p}" for p in prompts]
-        assert server.answered == 300
-        if headers == "remaining":  # the first answer taught the pace: no storm at all
+        assert server.answered == len(prompts)
+        assert llm.client.rate_limiter.engaged  # and every call from now on is paced
+        if throttle_every:  # a third refused whatever the pace: each retried, none lost
+            assert server.throttled >= 30
+        else:  # what the first answer taught (or a slow start, with nothing): no storm at all
             assert server.throttled <= 15
-        else:  # the first round went unpaced; then paced, and every call from now on
-            assert llm.client.rate_limiter.engaged
