@@ -17,8 +17,9 @@ without 429 storms:
   else from ``remaining`` + the request's cost. Until a limit is known, the first request goes
   alone and the others wait for its answer (which usually teaches the limits).
 - **Nothing known** (the service sends no rate-limit header): a slow start, as TCP's. Requests
-  go at 4 a second, doubled after each second in which one waited, until a 429 shows the
-  service's pace (or 1,000 a second is reached: no limit that matters, unpaced until a 429).
+  go at 4 a second, doubled each round trip (at most every quarter second) while requests wait
+  for it, until a 429 shows the service's pace (or 1,000 a second is reached: no limit that
+  matters, unpaced until a 429).
   After a 429 the pace is 85% of where it came, and grows back along CUBIC's curve: to where
   the 429 came in about eight seconds, flat there, then ever faster.
 - **Corrections from the headers**: each answer's ``remaining`` is compared with what the local
@@ -343,7 +344,7 @@ _FOUND_FLOOR = {"tokens": 60.0, "requests": MIN_REQUESTS_LIMIT}  # per minute
 _FOUND_LEAST = 0.25  # the found pace never falls below this share of the best pace admitted
 _CONGESTION_GAP = 1.0  # seconds after a slowdown before a 429 may slow down again (a window)
 _START_RATE = 240.0  # requests a minute: the first pace when the service tells nothing (4 a second)
-_START_DOUBLING = 1.0  # seconds of a busy pace after which the starting pace doubles
+_START_DOUBLING = 0.25  # the shortest time between two doublings of the starting pace
 _START_OPEN = 60_000.0  # requests a minute: a start reaching this without a 429 ends (unpaced)
 _METER_SECONDS = 2.0  # how far back the service's admitted pace is measured
 _PAUSE_JITTER = 0.1  # wake-ups after a 429's pause are spread over 10% of it
@@ -483,6 +484,7 @@ class Ticket:
     token_level: float | None = None
     request_level: float | None = None
     generation: int = 0
+    sent_at: float = -math.inf
     sent: bool = False
     done: bool = False
     jitter: float = 0.0
@@ -732,6 +734,7 @@ class RateLimiter:
             self.sent += 1
             ticket.sent = True
             ticket.generation = self._generation
+            ticket.sent_at = now
             if self._tokens is not None and ticket.token_place is not None:
                 ticket.token_level = self._tokens.level(ticket.token_place, now)
             if self._requests is not None and ticket.request_place is not None:
@@ -759,7 +762,7 @@ class RateLimiter:
                 return
             self._meter.add(now, ticket.tokens if ticket is not None else 0.0)
             self._begin(now)
-            self._speed_up(now)
+            self._speed_up(now, ticket)
             self._configure(now)
             if info is not None and ticket is not None and ticket.generation == self._generation:
                 self._correct(self._tokens, info.remaining_tokens, ticket.token_level)
@@ -814,9 +817,9 @@ class RateLimiter:
 
         Nothing known (no limit set, reported or inferred, no 429 yet), a bulk job or a user's
         ``gather`` would send everything at once and meet a storm of 429s. Instead requests go
-        at `_START_RATE`, doubled after each second in which one had to wait, until a 429 says
-        where the service's pace is, or `_START_OPEN` is reached without one (no limit that
-        matters: unpaced from then on, until a 429).
+        at `_START_RATE`, doubled each round trip while requests wait for it (`_grow_start`),
+        until a 429 says where the service's pace is, or `_START_OPEN` is reached without one
+        (no limit that matters: unpaced from then on, until a 429).
         """
         if self._started or not self.learn:
             return
@@ -852,7 +855,7 @@ class RateLimiter:
             self._found[lane] = found
             self._ceiling[lane] = max(found, ceiling)
 
-    def _speed_up(self, now: float) -> None:
+    def _speed_up(self, now: float, ticket: Ticket | None) -> None:
         """A clean answer: regain pace for the time since the last step (a few seconds in all)."""
         elapsed = max(0.0, now - self._recovered_at)
         if elapsed > 0.0:
@@ -862,14 +865,20 @@ class RateLimiter:
         for lane in _LANES:
             self._best[lane] = max(self._best[lane], self._meter.per_minute(lane, now))
         if self._starting:
-            self._grow_start(now)
+            self._grow_start(now, ticket)
             return
         for lane in _LANES:
             if self._found[lane] is not None and self._known(lane) is None and self._ceiling[lane]:
                 self._found[lane] = self._regained(lane, now)
 
-    def _grow_start(self, now: float) -> None:
-        """Double the starting pace after each second in which a request waited for it."""
+    def _grow_start(self, now: float, ticket: Ticket | None) -> None:
+        """Double the starting pace each round trip while requests wait for it (TCP's slow start).
+
+        That is: once a request sent at the pace is answered (what a pace does is known only
+        then), at most every `_START_DOUBLING` seconds, and only if a request had to wait.
+        """
+        if ticket is None or ticket.sent_at < self._start_step_at:
+            return  # sent before the last step: says nothing of the pace now
         if now - self._start_step_at < _START_DOUBLING:
             return
         self._start_step_at = now
@@ -1016,10 +1025,10 @@ class RateLimiter:
             self.mark_sent(ticket, now)
             return ticket, 0.0
         # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile,
-        # and every quarter second in a slow start (the pace doubles each second).
+        # and twice between two doublings in a slow start (the pace doubles that often).
         if wait < 0.05:
             return ticket, wait
-        return ticket, max(0.05, min(wait / 2, 0.25 if self._starting else math.inf))
+        return ticket, max(0.05, min(wait / 2, _START_DOUBLING / 2 if self._starting else wait))
 
     def _check_deadline(self, now: float, deadline: float | None) -> None:
         """Fail at once when the service's pause outlasts the call's deadline."""
