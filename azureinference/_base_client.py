@@ -21,7 +21,7 @@ import httpx2
 from . import __version__
 from ._answer_log import log, log_answer, url_for_log
 from ._bodylog import body_log, log_request, log_response
-from ._call_errors import check_stream_status, decoding_error, transport_error
+from ._call_errors import check_stream_status, decoding_error, is_event_stream, transport_error
 from ._capabilities import (
     Capabilities,
     Resends,
@@ -372,6 +372,14 @@ class _BaseClient:
 
         return note
 
+    def _log_stream_body(self, response: httpx2.Response, content: bytes) -> None:
+        """Log (``logging_enable``) the body of a streamed call's answer that is not a stream.
+
+        An error, or JSON where events were asked for: read by the caller, so logged here.
+        """
+        if self.logging_enable and body_log.isEnabledFor(logging.DEBUG):
+            log_response(response.status_code, response.headers, content)
+
     def _stream_refused(
         self, response: httpx2.Response, content: bytes, params: dict[str, Any], resends: Resends
     ) -> None:
@@ -381,6 +389,7 @@ class _BaseClient:
             APIStatusError: A refusal that teaches nothing to resend.
             MalformedResponseError: A JSON answer where a stream was asked for.
         """
+        self._log_stream_body(response, content)
         try:
             check_stream_status(response, content)
         except APIStatusError as err:
@@ -655,12 +664,11 @@ class _Call:
         if delay is None:
             if log.isEnabledFor(logging.DEBUG):
                 log_answer(response, self.attempt)
-                if client.logging_enable:
-                    log_response(
-                        response.status_code,
-                        response.headers,
-                        None if self.req.stream else response.content,
-                    )
+                if client.logging_enable and not self.req.stream:
+                    log_response(response.status_code, response.headers, response.content)
+                elif client.logging_enable and is_event_stream(response):
+                    log_response(response.status_code, response.headers, None)
+                # (a streamed call's answer that is not a stream: `_log_stream_body`, once read)
             return None
         self.attempt += 1
         return delay

@@ -120,6 +120,7 @@ class _ResponsesBase(_BaseClient):
             APIStatusError: Another refusal, or an error in a JSON answer with status 200.
             MalformedResponseError: A JSON answer where a stream was asked for.
         """
+        self._log_stream_body(response, content)
         if response.status_code >= 300:
             err = error_from_response(response.status_code, response.headers, content)
             refusal = self._responses_refused(err, model)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from azureinference import AsyncClient, Client, ConfigurationError
+from azureinference import APIStatusError, AsyncClient, Client, ConfigurationError
 from azureinference.emulator import Emulator
 
 from .core_support import collect, maybe_await
@@ -81,6 +81,26 @@ async def test_request_answer_and_events_are_logged_without_secrets(
     for secret in (emu.key, SIG, CODE, "extra-S3cret"):
         assert secret not in text
     assert "x-api-key': '***'" in text
+
+
+async def test_the_error_body_of_a_streamed_call_is_logged(
+    azure_inference_emulator: Emulator, caplog: pytest.LogCaptureFixture, sync: bool
+) -> None:
+    # A stream asked for, a JSON error answered: the service's words are in the log.
+    emu = azure_inference_emulator
+    cls = Client if sync else AsyncClient
+    client = cls(emu.openai_v1_endpoint, emu.key, model="no-such-model", logging_enable=True)
+    with caplog.at_level(logging.DEBUG, logger="azureinference"), pytest.raises(APIStatusError):
+        await collect(await maybe_await(client.stream([{"role": "user", "content": "Hi"}])))
+    await maybe_await(client.aclose() if isinstance(client, AsyncClient) else client.close())
+    lines = body_lines(caplog)
+    answers = [line for line in lines if line.startswith("Response:")]
+    # (a nameless 400 to a stream is tried once more without stream_options: two exchanges)
+    assert len(answers) == len([line for line in lines if line.startswith("Request:")]) >= 1
+    for answer in answers:  # each logged once, with the error body, not "(a stream: ...)"
+        assert answer.startswith("Response: 400")
+        assert "Unknown model: no-such-model" in answer
+    assert emu.key not in "\n".join(body_lines(caplog))
 
 
 async def test_other_clients_log_no_bodies(
