@@ -422,8 +422,9 @@ class ResponsesChunks:
     piece, never twice.
     """
 
-    def __init__(self, model: str | None = None) -> None:
+    def __init__(self, model: str | None = None, headers: dict[str, str] | None = None) -> None:
         self.model = model
+        self._headers = headers  # include_response_headers: on the first chunk
         self._indexes: dict[tuple[Any, ...], int] = {}
         self._sent: dict[tuple[Any, ...], str] = {}
         self._ids: set[int] = set()
@@ -448,6 +449,13 @@ class ResponsesChunks:
 
     def chunk(self, event: ResponseStreamEvent) -> ChatGenerationChunk | None:
         """The chunk for one event, or None for events that add nothing to the message."""
+        generation = self._chunk(event)
+        if generation is not None and self._headers is not None:
+            generation.message.response_metadata["headers"] = self._headers
+            self._headers = None
+        return generation
+
+    def _chunk(self, event: ResponseStreamEvent) -> ChatGenerationChunk | None:
         kind = event.type
         oi = event.output_index
         if kind == "response.created" and event.response is not None:

@@ -449,7 +449,17 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         result = from_response(response, model=request.model)
         if request.parse_schema is not None:
             _add_parsed(result, request.parse_schema)
+        if self.include_response_headers:
+            headers = public_headers(response.response_headers)
+            for generation in result.generations:
+                generation.message.response_metadata["headers"] = headers
         return result
+
+    def _responses_chunks(
+        self, responses: ResponseStream | AsyncResponseStream, request: _Request
+    ) -> ResponsesChunks:
+        headers = responses.response.headers if self.include_response_headers else None
+        return ResponsesChunks(request.model, public_headers(headers) if headers else None)
 
     def _for_chat(self, request: _Request, refused: ResponsesNotSupportedError | None) -> None:
         """Make ``request`` a chat completions request, or say why it cannot be one.
@@ -625,7 +635,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             responses = self._open_response_stream(client, messages, request)
         if responses is not None:
-            chunks = ResponsesChunks(request.model)
+            chunks = self._responses_chunks(responses, request)
             with map_errors(), responses:
                 for event in responses:
                     generation = chunks.chunk(event)
@@ -662,7 +672,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
         with map_errors():
             responses = await self._aopen_response_stream(client, messages, request)
         if responses is not None:
-            chunks = ResponsesChunks(request.model)
+            chunks = self._responses_chunks(responses, request)
             with map_errors():
                 async with responses:
                     async for event in responses:

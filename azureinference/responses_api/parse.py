@@ -226,6 +226,7 @@ def parse_response(status_code: int, headers: Mapping[str, str], content: bytes)
         raise error_from_payload(500, extra, headers)
     if response.status == "failed":
         raise error_from_failure(response.error.model_dump() if response.error else None, headers)
+    response._response_headers = {k.lower(): v for k, v in headers.items()}
     return response
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag
 
 from azureinference.types import (
     ChatChoice,
@@ -288,6 +288,12 @@ class Response(_Wire):
     # OpenRouter adds a top-level "output_text" (sometimes empty although the message has text):
     # kept under another name so that `output_text` is always read from the output items.
     service_output_text: str | None = Field(None, alias="output_text")
+    _response_headers: dict[str, str] | None = PrivateAttr(default=None)
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The answer's HTTP headers (names lower case); empty for a stream's snapshot."""
+        return dict(self._response_headers or {})
 
     @property
     def messages(self) -> list[MessageItem]:

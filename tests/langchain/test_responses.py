@@ -443,6 +443,30 @@ def test_an_endpoint_without_the_route_falls_back(emu: Emulator, way: str) -> No
 
 
 @WAYS
+def test_include_response_headers_in_responses_mode(emu: Emulator, way: str) -> None:
+    # As with chat completions (and ChatOpenAI): the answer's headers, never a credential.
+    llm = AzureAIChatCompletionsModel(
+        endpoint=emu.url + "/openai/v1",
+        credential=emu.key,
+        model="emulator-chat",
+        use_responses_api=True,
+        include_response_headers=True,
+    )
+    answer = _call(llm, way, "Hello")
+    headers = answer.response_metadata["headers"]
+    assert headers["x-request-id"]
+    assert headers["content-type"].startswith("text/event-stream" if "stream" in way else "app")
+    assert emu.key not in json.dumps(headers)
+    plain = AzureAIChatCompletionsModel(
+        endpoint=emu.url + "/openai/v1",
+        credential=emu.key,
+        model="emulator-chat",
+        use_responses_api=True,
+    )
+    assert "headers" not in _call(plain, way, "Hello").response_metadata
+
+
+@WAYS
 def test_a_tool_loop_on_the_emulator(emu: Emulator, way: str) -> None:
     def get_weather(city: str) -> str:
         """Weather of a city."""
