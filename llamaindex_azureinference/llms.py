@@ -226,6 +226,11 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         default=False,
         description="Continue from each answer: its id becomes previous_response_id.",
     )
+    instructions: str | None = Field(
+        default=None,
+        description="System instructions for every call: the Responses API's instructions; "
+        "in chat completions, a first system message.",
+    )
     built_in_tools: list[dict[str, Any]] | None = Field(
         default=None,
         description="The Responses API's built-in tools sent with every call, e.g. "
@@ -365,13 +370,20 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         extra.update(filter_kwargs(completion.prompt_filter_results, choice.content_filter_results))
         return ChatResponse(message=message, raw=RawAnswer(completion), additional_kwargs=extra)
 
+    def _wire(self, messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+        """Chat completions messages, ``instructions`` (where set) first as a system message."""
+        wire = to_wire_messages(messages)
+        if self.instructions is not None:
+            wire.insert(0, {"role": "system", "content": self.instructions})
+        return wire
+
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         if self._responses_mode:
             try:
                 return self._respond(messages, kwargs)
             except ResponsesNotSupportedError as err:
                 self._fall_back(err, kwargs)
-        completion = self._client.complete(to_wire_messages(messages), **self._params(kwargs))
+        completion = self._client.complete(self._wire(messages), **self._params(kwargs))
         return self._chat_response(completion)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -380,9 +392,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
                 return await self._arespond(messages, kwargs)
             except ResponsesNotSupportedError as err:
                 self._fall_back(err, kwargs)
-        completion = await self._aclient.complete(
-            to_wire_messages(messages), **self._params(kwargs)
-        )
+        completion = await self._aclient.complete(self._wire(messages), **self._params(kwargs))
         return self._chat_response(completion)
 
     @staticmethod
@@ -429,7 +439,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     def _stream_complete(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
     ) -> ChatResponseGen:
-        wire = to_wire_messages(messages)
+        wire = self._wire(messages)
         params = self._params(kwargs)
 
         def gen() -> ChatResponseGen:
@@ -446,7 +456,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
     def _astream_complete(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
     ) -> ChatResponseAsyncGen:
-        wire = to_wire_messages(messages)
+        wire = self._wire(messages)
         params = self._params(kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
@@ -505,6 +515,8 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
                 params[name] = value
         if self.reasoning_options:
             params["reasoning"] = dict(self.reasoning_options)
+        if self.instructions is not None:
+            params["instructions"] = self.instructions
         extras = split_model_kwargs(self.model_kwargs, RESPONSES_FIELDS, params, self.model_extras)
         if "model_extras" in kwargs:
             extras.update(kwargs.pop("model_extras") or {})

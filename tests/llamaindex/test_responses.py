@@ -334,6 +334,23 @@ def test_tracked_response_id_continues_the_conversation(emu: Emulator) -> None:
     assert pickle.loads(pickle.dumps(llm)).previous_response_id == llm.previous_response_id
 
 
+def test_instructions_reach_either_api(emu: Emulator) -> None:
+    # As OpenAIResponses' instructions; in chat completions (the fallback too) a first system
+    # message, never dropped.
+    llm = make(emu, instructions="Answer in French.")
+    llm.chat([user("Hi")])
+    body = emu.requests[-1].json
+    assert body["instructions"] == "Answer in French."
+    assert body["input"] == [{"role": "user", "content": "Hi"}]
+    chat = make(emu, use_responses_api=False, instructions="Answer in French.")
+    list(chat.stream_chat([user("Hi")]))
+    assert paths(emu)[-1].endswith("/chat/completions")
+    assert emu.requests[-1].json["messages"] == [
+        {"role": "system", "content": "Answer in French."},
+        {"role": "user", "content": "Hi"},
+    ]
+
+
 def test_responses_only_parameters_choose_the_responses_api(emu: Emulator) -> None:
     llm = make(emu, use_responses_api=None, store=True)
     llm.chat([user("Hi")])
