@@ -321,6 +321,22 @@ def stop_sequences(stop: str | Sequence[str] | None) -> list[str] | None:
     return [stop] if isinstance(stop, str) else list(stop)
 
 
+def _format_dict(response_format: Any) -> Mapping[str, Any] | None:
+    """``response_format`` as a dict (a type name is ``{"type": name}``); None stays None.
+
+    Raises:
+        ConfigurationError: Neither a str nor a dict.
+    """
+    if response_format is None or isinstance(response_format, Mapping):
+        return response_format
+    if isinstance(response_format, str):
+        return {"type": response_format}
+    raise ConfigurationError(
+        f"Invalid response_format {response_format!r}: use 'text', 'json_object' or a "
+        "{'type': 'json_schema', 'json_schema': {...}} dict."
+    )
+
+
 def normalize_response_format(response_format: Any) -> Any:
     """Check and normalise ``response_format``.
 
@@ -330,15 +346,9 @@ def normalize_response_format(response_format: Any) -> Any:
     Raises:
         ConfigurationError: An unknown type, or a json_schema without a schema.
     """
+    response_format = _format_dict(response_format)
     if response_format is None:
         return None
-    if isinstance(response_format, str):
-        response_format = {"type": response_format}
-    if not isinstance(response_format, Mapping):
-        raise ConfigurationError(
-            f"Invalid response_format {response_format!r}: use 'text', 'json_object' or a "
-            "{'type': 'json_schema', 'json_schema': {...}} dict."
-        )
     kind = response_format.get("type")
     if kind not in _RESPONSE_FORMAT_TYPES:
         raise ConfigurationError(

@@ -30,7 +30,13 @@ from pydantic import BaseModel
 
 from azureinference.endpoints import Endpoint, EndpointKind
 from azureinference.errors import ConfigurationError
-from azureinference.requests import PreparedRequest, _check_headers, _merge_extras, _to_json
+from azureinference.requests import (
+    PreparedRequest,
+    _check_headers,
+    _format_dict,
+    _merge_extras,
+    _to_json,
+)
 
 __all__ = [
     "RESPONSES_API_VERSION",
@@ -382,15 +388,9 @@ def to_text_format(response_format: Any) -> dict[str, Any] | None:
     Raises:
         ConfigurationError: An unknown type, or a json_schema without a schema.
     """
+    response_format = _format_dict(response_format)
     if response_format is None:
         return None
-    if isinstance(response_format, str):
-        response_format = {"type": response_format}
-    if not isinstance(response_format, Mapping):
-        raise ConfigurationError(
-            f"Invalid response_format {response_format!r}: use 'text', 'json_object' or a "
-            "{'type': 'json_schema', 'json_schema': {...}} dict."
-        )
     kind = response_format.get("type")
     if kind in ("text", "json_object"):
         return {"type": kind}
