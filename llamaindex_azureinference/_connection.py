@@ -61,14 +61,27 @@ class RedactedFields(BaseModel):
     def _show_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return redact_options(kwargs)
 
+    @field_serializer("default_headers", check_fields=False)
+    def _show_headers(self, headers: dict[str, str] | None) -> Any:
+        return _redact_headers(headers)
+
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
             if name == "endpoint" and isinstance(value, str):
                 yield name, redact_url(value)
             elif name in ("model_kwargs", "client_kwargs") and isinstance(value, Mapping):
                 yield name, redact_options(value)
+            elif name == "default_headers":
+                yield name, _redact_headers(value)
             else:
                 yield name, value
+
+
+def _redact_headers(headers: Any) -> Any:
+    """Header values hidden (a gateway's key may be any of them), as in ``client_kwargs``."""
+    if not isinstance(headers, Mapping):
+        return headers
+    return redact_options({"headers": headers})["headers"]
 
 
 def check_tools(tools: Any) -> list[Any]:
@@ -111,7 +124,8 @@ _ALL_ENDPOINT_VARS = (*ENDPOINT_ENV_VARS, *PROJECT_ENDPOINT_ENV_VARS, OPENAI_ENV
 def resolve_arguments(endpoint: str | None, credential: Any, kwargs: dict[str, Any]) -> Any:
     """The endpoint and credential from every spelling and the environment (no I/O).
 
-    Takes ``base_url``, ``project_endpoint``, ``api_key``, ``azure_ad_token_provider`` and
+    Takes ``base_url`` (or ``api_base``, as llama-index's OpenAI classes name it),
+    ``project_endpoint``, ``api_key``, ``azure_ad_token_provider`` and
     ``azure_ad_async_token_provider`` out of ``kwargs``; the order of precedence is
     `azureinference.adapters.resolve_connection`'s. A project endpoint is kept as the endpoint
     (the core serves it at ``/openai/v1``); a string key becomes a `SecretStr`.
@@ -123,6 +137,10 @@ def resolve_arguments(endpoint: str | None, credential: Any, kwargs: dict[str, A
         ConfigurationError: No endpoint anywhere, two spellings that conflict (named), or a key
             for a project endpoint.
     """
+    if "api_base" in kwargs:  # llama-index's OpenAI classes' name for base_url
+        if kwargs.get("base_url") is not None:
+            raise ConfigurationError("Pass base_url or api_base (the same URL), not both.")
+        kwargs["base_url"] = kwargs.pop("api_base")
     given = {name: kwargs.pop(name) for name in _CONNECTION_ARGUMENTS if name in kwargs}
     resolved = resolve_connection(endpoint=endpoint, credential=credential, **given)
     if resolved.endpoint is None:
@@ -143,6 +161,7 @@ def make_connection(
     timeout: float | None,
     max_retries: int,
     client_kwargs: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
 ) -> Connection:
     """The model's core connection, both clients built now: a bad option is named here (no I/O).
 
@@ -159,6 +178,7 @@ def make_connection(
         timeout=timeout,
         max_retries=max_retries,
         client_kwargs=client_kwargs,
+        headers=headers,
         user_agent=_USER_AGENT,
     )
     # Both clients built for their checks; the sync one not for a credential only async calls
@@ -178,6 +198,27 @@ def restore_state(model: Any, state: dict[str, Any]) -> None:
     private = state.get("__pydantic_private__") or {}
     fields = dict(state.get("__dict__") or {})
     model.__init__(credential=private.get("_credential"), **fields)
+
+
+def _openai_arguments(kwargs: dict[str, Any]) -> None:
+    """Take llama-index's OpenAI classes' spellings.
+
+    ``additional_kwargs`` is ``model_kwargs``; ``reuse_client`` is accepted and means nothing
+    (a pool per event loop is always reused).
+
+    Raises:
+        ConfigurationError: Both ``additional_kwargs`` and ``model_kwargs``, or a
+            ``reuse_client`` that is not a bool.
+    """
+    if "additional_kwargs" in kwargs:
+        if kwargs.get("model_kwargs"):
+            raise ConfigurationError(
+                "Pass model_kwargs or additional_kwargs (the same: request parameters), not both."
+            )
+        kwargs["model_kwargs"] = dict(kwargs.pop("additional_kwargs") or {})
+    reuse = kwargs.pop("reuse_client", True)
+    if not isinstance(reuse, bool):
+        raise ConfigurationError(f"reuse_client must be True or False, not {reuse!r}.")
 
 
 def check_arguments(
@@ -200,6 +241,7 @@ def check_arguments(
     """
     if "model" in kwargs and kwargs.get("model_name") is None:
         kwargs["model_name"] = kwargs.pop("model")
+    _openai_arguments(kwargs)
     unknown = set(kwargs) - set(fields)
     if unknown:
         raise unknown_arguments_error(

@@ -186,17 +186,22 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     return out
 
 
-def to_wire_tool(tool: Any) -> dict[str, Any]:
-    """The API's tool definition for a LlamaIndex tool (its metadata's name and schema)."""
+def to_wire_tool(tool: Any, *, strict: bool = False) -> dict[str, Any]:
+    """The API's tool definition for a LlamaIndex tool (its metadata's name and schema).
+
+    ``strict``: sent with ``strict: true`` and ``additionalProperties: false`` (OpenAI's strict
+    function calling, as llama-index's OpenAI class sends it).
+    """
     metadata = tool.metadata
-    return {
-        "type": "function",
-        "function": {
-            "name": metadata.get_name(),
-            "description": metadata.description,
-            "parameters": metadata.get_parameters_dict(),
-        },
+    function: dict[str, Any] = {
+        "name": metadata.get_name(),
+        "description": metadata.description,
+        "parameters": metadata.get_parameters_dict(),
     }
+    if strict:
+        function["strict"] = True
+        function["parameters"] = {**function["parameters"], "additionalProperties": False}
+    return {"type": "function", "function": function}
 
 
 def _tool_block(

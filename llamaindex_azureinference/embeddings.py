@@ -107,6 +107,11 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
     model_extras: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(default=120.0)
     max_retries: int = Field(default=2, ge=0)
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        description="Headers sent with every request (a gateway's subscription key...); their "
+        "values are hidden wherever the model is shown.",
+    )
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     _credential: Any = PrivateAttr(default=None)
@@ -146,6 +151,7 @@ class AzureAIEmbeddingsModel(RedactedFields, MultiModalEmbedding):
             timeout=self.timeout,
             max_retries=self.max_retries,
             client_kwargs={"embed_batch_size": embed_batch_size, **self.client_kwargs},
+            headers=self.default_headers,
         )
 
     @classmethod

@@ -236,6 +236,16 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         description="The Responses API's built-in tools sent with every call, e.g. "
         "[{'type': 'web_search'}] (their calls are in additional_kwargs['built_in_tool_calls']).",
     )
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        description="Headers sent with every request (a gateway's subscription key...); their "
+        "values are hidden wherever the model is shown.",
+    )
+    strict: bool = Field(
+        default=False,
+        description="Strict function calling: the tools' schemas sent with strict=True and no "
+        "additional properties (as llama-index's OpenAI class).",
+    )
     client_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     _credential: Any = PrivateAttr(default=None)
@@ -276,6 +286,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             client_kwargs=self.client_kwargs,
+            headers=self.default_headers,
         )
 
     @classmethod
@@ -732,7 +743,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
         if user_msg is not None:
             messages.append(user_msg)
-        specs = [to_wire_tool(tool) for tool in check_tools(tools)]
+        specs = [to_wire_tool(tool, strict=self.strict) for tool in check_tools(tools)]
         names = [spec["function"]["name"] for spec in specs]
         if tool_choice is None and tool_required:
             # One tool required is that tool, named: as LangChain's structured output asks

@@ -3,10 +3,11 @@
 Each class is built with a secret in every place a user may put one: the key (a str, an
 ``AzureKeyCredential`` or a `HeaderCredential`), the endpoint's query (``?code=`` of an Azure
 Function, ``?sig=`` of a signed URL), header values in ``model_kwargs`` and ``client_kwargs``
-(and LangChain's ``default_headers``/``default_query``). Then every way the object can be turned
-into text or data is scanned: ``repr``, ``str``, ``model_dump`` (python and json modes),
-``model_dump_json``, LangChain's ``dumps``/``dumpd``/``to_json`` and identifying parameters,
-LlamaIndex's ``to_dict``/``to_json``. The fields themselves keep the secrets (they are sent).
+(``default_headers`` in both frameworks, LangChain's ``default_query``). Then every way the
+object can be turned into text or data is scanned: ``repr``, ``str``, ``model_dump`` (python
+and json modes), ``model_dump_json``, LangChain's ``dumps``/``dumpd``/``to_json`` and
+identifying parameters, LlamaIndex's ``to_dict``/``to_json``. The fields themselves keep the
+secrets (they are sent).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def _langchain(cls: Any, credential: Any) -> Any:
 def _llamaindex(cls: Any, credential: Any) -> Any:
     options = _common()
     options["model_name"] = options.pop("model")
+    options["default_headers"] = {"X-Default": SECRETS["default_headers"]}
     return cls(credential=credential, **options)
 
 
