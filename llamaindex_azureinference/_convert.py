@@ -11,7 +11,7 @@ is read by the core, once for every layer.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pydantic_core
@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     DocumentBlock,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -41,6 +42,7 @@ __all__ = [
     "from_wire_message",
     "image_to_url",
     "message_from_state",
+    "to_logprobs",
     "to_wire_messages",
     "to_wire_tool",
     "tool_selections",
@@ -288,6 +290,34 @@ _DETAILS = (
     ("reasoning_tokens", "completion_tokens_details", "reasoning_tokens"),
     ("completion_audio_tokens", "completion_tokens_details", "audio_tokens"),
 )
+
+
+def to_logprobs(logprobs: Any) -> list[list[LogProb]] | None:
+    """A choice's ``logprobs`` as LlamaIndex's ``ChatResponse.logprobs``: a list per token.
+
+    Each token's list holds its ``top_logprobs`` alternatives where asked for (as llama-index's
+    OpenAI class), else the token itself (which that class leaves out). None when there are none.
+    """
+    content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+    if not isinstance(content, list):
+        return None
+    out: list[list[LogProb]] = []
+    for token in content:
+        if not isinstance(token, Mapping):
+            continue
+        alternatives = token.get("top_logprobs") or [token]
+        out.append(
+            [
+                LogProb(
+                    token=a.get("token") or "",
+                    logprob=a.get("logprob") or 0.0,
+                    bytes=a.get("bytes") or [],
+                )
+                for a in alternatives
+                if isinstance(a, Mapping)
+            ]
+        )
+    return out or None
 
 
 def usage_kwargs(usage: CompletionUsage | None) -> dict[str, int]:

@@ -81,6 +81,7 @@ from ._convert import (
     filter_kwargs,
     from_wire_message,
     message_from_state,
+    to_logprobs,
     to_wire_messages,
     to_wire_tool,
     tool_selections,
@@ -95,6 +96,8 @@ log = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
 
 _DEFAULTS = (
+    "logprobs",
+    "top_logprobs",
     "temperature",
     "max_tokens",
     "seed",
@@ -241,6 +244,13 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
         description="Headers sent with every request (a gateway's subscription key...); their "
         "values are hidden wherever the model is shown.",
     )
+    logprobs: bool | None = Field(
+        default=None,
+        description="Ask for the answer tokens' log probabilities (ChatResponse.logprobs).",
+    )
+    top_logprobs: int | None = Field(
+        default=None, ge=0, le=20, description="How many alternatives per token with logprobs."
+    )
     strict: bool = Field(
         default=False,
         description="Strict function calling: the tools' schemas sent with strict=True and no "
@@ -379,7 +389,12 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             message.additional_kwargs["finish_reason"] = choice.finish_reason
         extra = usage_kwargs(completion.usage)
         extra.update(filter_kwargs(completion.prompt_filter_results, choice.content_filter_results))
-        return ChatResponse(message=message, raw=RawAnswer(completion), additional_kwargs=extra)
+        return ChatResponse(
+            message=message,
+            raw=RawAnswer(completion),
+            additional_kwargs=extra,
+            logprobs=to_logprobs((choice.model_extra or {}).get("logprobs")),
+        )
 
     def _wire(self, messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         """Chat completions messages, ``instructions`` (where set) first as a system message."""
@@ -433,6 +448,7 @@ class AzureAICompletionsModel(RedactedFields, FunctionCallingLLM):
             delta=delta.text if delta is not None else "",
             raw=RawAnswer(chunk),
             additional_kwargs=extra,
+            logprobs=to_logprobs(delta.logprobs) if delta is not None else None,
         )
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:

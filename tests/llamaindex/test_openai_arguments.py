@@ -1,13 +1,18 @@
 """llama-index's OpenAI classes' arguments, taken as they mean there (a user switching keeps them).
 
 ``api_base`` (``base_url``), ``additional_kwargs`` (``model_kwargs``), ``default_headers``
-(every request, values hidden wherever the model is shown), ``strict`` (strict tools) and
-``reuse_client`` (accepted: a pool per event loop is always reused).
+(every request, values hidden wherever the model is shown), ``strict`` (strict tools),
+``reuse_client`` (accepted: a pool per event loop is always reused), and ``logprobs`` /
+``top_logprobs`` (``ChatResponse.logprobs``, streamed too).
 """
 
 from __future__ import annotations
 
+import json
 import pickle
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 from llama_index.core.llms import ChatMessage
@@ -98,3 +103,87 @@ def test_conflicting_or_bad_openai_arguments_are_named(
     for cls in (AzureAICompletionsModel, AzureAIEmbeddingsModel):
         with pytest.raises(ConfigurationError, match=named):
             cls(**kwargs)
+
+
+# ---- logprobs: a local server answers with them (the emulator has none) ---------------------
+
+
+def _token(text: str) -> dict[str, Any]:
+    alternatives = [{"token": text, "logprob": -0.1, "bytes": list(text.encode())}]
+    alternatives.append({"token": "x", "logprob": -2.5, "bytes": [120]})
+    return {
+        "token": text,
+        "logprob": -0.1,
+        "bytes": list(text.encode()),
+        "top_logprobs": alternatives,
+    }
+
+
+class _Answers(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    bodies: ClassVar[list[Any]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).bodies.append(body)
+        if body.get("stream"):
+            events = [
+                {
+                    "id": "c",
+                    "object": "chat.completion.chunk",
+                    "model": "m",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {"content": text},
+                            "logprobs": {"content": [_token(text)]},
+                        }
+                    ],
+                }
+                for text in ("Hel", "lo")
+            ]
+            data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            kind = "text/event-stream"
+        else:
+            message = {"role": "assistant", "content": "Hello"}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            choice["logprobs"] = {"content": [_token("Hel"), _token("lo")]}
+            data = json.dumps({"id": "c", "object": "chat.completion", "choices": [choice]})
+            kind = "application/json"
+        raw = data.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+def test_logprobs_as_llamaindex_reads_them() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        llm = AzureAICompletionsModel(
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+            api_key="k",
+            model="m",
+            logprobs=True,
+            top_logprobs=2,
+        )
+        answer = llm.chat([ChatMessage(role="user", content="Hi")])
+        assert (_Answers.bodies[-1]["logprobs"], _Answers.bodies[-1]["top_logprobs"]) == (True, 2)
+        assert answer.logprobs is not None
+        assert [[(p.token, p.logprob) for p in token] for token in answer.logprobs] == [
+            [("Hel", -0.1), ("x", -2.5)],
+            [("lo", -0.1), ("x", -2.5)],
+        ]
+        assert answer.logprobs[0][0].bytes == list(b"Hel")
+        streamed = list(llm.stream_chat([ChatMessage(role="user", content="Hi")]))
+        per_chunk = [r.logprobs for r in streamed if r.logprobs]
+        assert [[p.token for p in chunk[0]] for chunk in per_chunk] == [["Hel", "x"], ["lo", "x"]]
+    finally:
+        server.shutdown()
+        server.server_close()
