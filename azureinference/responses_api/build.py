@@ -101,6 +101,7 @@ _RENAMED = {
     "max_completion_tokens": "max_output_tokens",
     "response_format": "text={'format': ...} (or response_format= to build_responses_body)",
     "reasoning_effort": "reasoning={'effort': ...}",
+    "logprobs": "include=['message.output_text.logprobs'] (with top_logprobs)",
 }
 _NOT_IN_RESPONSES = ("stop", "seed", "presence_penalty", "frequency_penalty", "n", "logit_bias")
 

@@ -296,6 +296,8 @@ def test_bad_parameters_are_named_before_any_request() -> None:
     with Client("http://127.0.0.1:9/v1", KEY, **OPTIONS) as client:
         with pytest.raises(ConfigurationError, match="max_output_tokens"):
             client.respond("Hi", model="m", max_tokens=5)
+        with pytest.raises(ConfigurationError, match=r"message\.output_text\.logprobs"):
+            client.respond("Hi", model="m", logprobs=True)
         with pytest.raises(ConfigurationError, match="stream_response"):
             client.respond("Hi", model="m", stream=True)
 
