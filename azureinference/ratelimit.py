@@ -1024,11 +1024,15 @@ class RateLimiter:
         if wait < 1e-6:  # below the clock's resolution: now (a sleep that short may not count)
             self.mark_sent(ticket, now)
             return ticket, 0.0
-        # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile,
-        # and twice between two doublings in a slow start (the pace doubles that often).
+        # Wake halfway (at least 50 ms ahead) to catch credit the headers gave back meanwhile.
         if wait < 0.05:
             return ticket, wait
-        return ticket, max(0.05, min(wait / 2, _START_DOUBLING / 2 if self._starting else wait))
+        if self._starting:
+            # In a slow start, when the credit comes if the pace doubled now and then every
+            # `_START_DOUBLING` (the fastest it can grow): never late, and a few wake-ups only.
+            ahead = _START_DOUBLING * math.log2(1 + wait * math.log(2) / (2 * _START_DOUBLING))
+            return ticket, max(0.05, min(wait / 2, ahead))
+        return ticket, max(0.05, wait / 2)
 
     def _check_deadline(self, now: float, deadline: float | None) -> None:
         """Fail at once when the service's pause outlasts the call's deadline."""
