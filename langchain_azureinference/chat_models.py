@@ -416,12 +416,18 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
     def _result(self, completion: ChatCompletion, request: _Request) -> ChatResult:
         result = from_wire_completion(completion, model=request.model)
+        return self._finish(result, request, completion.response_headers)
+
+    def _finish(
+        self, result: ChatResult, request: _Request, headers: Mapping[str, str]
+    ) -> ChatResult:
+        """A call's result as asked: parsed (structured output), with its headers if asked for."""
         if request.parse_schema is not None:
             _add_parsed(result, request.parse_schema)
         if self.include_response_headers:
-            headers = public_headers(completion.response_headers)
+            shown = public_headers(headers)
             for generation in result.generations:
-                generation.message.response_metadata["headers"] = headers
+                generation.message.response_metadata["headers"] = shown
         return result
 
     def _last_chunk(self, stream: Any, request: _Request) -> ChatGenerationChunk:
@@ -447,13 +453,7 @@ class AzureAIChatCompletionsModel(BaseChatModel, ConnectionFields):
 
     def _response_result(self, response: Response, request: _Request) -> ChatResult:
         result = from_response(response, model=request.model)
-        if request.parse_schema is not None:
-            _add_parsed(result, request.parse_schema)
-        if self.include_response_headers:
-            headers = public_headers(response.response_headers)
-            for generation in result.generations:
-                generation.message.response_metadata["headers"] = headers
-        return result
+        return self._finish(result, request, response.response_headers)
 
     def _responses_chunks(
         self, responses: ResponseStream | AsyncResponseStream, request: _Request
