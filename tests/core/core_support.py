@@ -230,6 +230,25 @@ def make_client(
     return cls(endpoint, credential, httpx_kwargs=httpx_kwargs, **kw), recorder
 
 
+class FakeClock:
+    """Virtual time for a `RateLimiter` (``clock``, ``sleep``, ``asleep``): waits are recorded and
+    move it forward; nothing really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
 class FakeKeyCredential:
     """Behaves like ``azure.core.credentials.AzureKeyCredential``: ``.key`` and ``.update()``."""
 

@@ -22,23 +22,7 @@ from azureinference.ratelimit import (
     read_rate_limit_headers,
 )
 
-
-class FakeClock:
-    """Virtual time: ``sleep`` moves it forward; nothing really waits."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
+from .core_support import FakeClock
 
 
 def limiter(clock: FakeClock, **kw: object) -> RateLimiter:

@@ -26,7 +26,16 @@ from azureinference import (
 )
 from azureinference._transport import DEADLINE
 
-from .core_support import SERVERLESS, Chunks, chunk, make_client, maybe_await, reply, sse
+from .core_support import (
+    SERVERLESS,
+    Chunks,
+    FakeClock,
+    chunk,
+    make_client,
+    maybe_await,
+    reply,
+    sse,
+)
 
 HI = [{"role": "user", "content": "Hi"}]
 # Retries that would wait 100 s: far past the 5 s deadline of these calls.
@@ -76,24 +85,6 @@ async def test_a_retry_past_the_deadline_is_not_made_after_a_transport_error(syn
 
 
 # ---- the limiter's ticket ---------------------------------------------------------------------
-
-
-class FakeClock:
-    """Virtual time for the limiter: its waits are recorded, not slept."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 async def test_a_transport_error_hands_the_limiters_first_request_to_the_retry(
