@@ -863,7 +863,8 @@ class RateLimiter:
             if self._factor < 1.0:
                 self._factor = min(1.0, self._factor + _RECOVERY_PER_SECOND * min(elapsed, 10.0))
         for lane in _LANES:
-            self._best[lane] = max(self._best[lane], self._meter.per_minute(lane, now))
+            if self._known(lane) is None:  # (only a found pace has a floor to keep)
+                self._best[lane] = max(self._best[lane], self._meter.per_minute(lane, now))
         if self._starting:
             self._grow_start(now, ticket)
             return
